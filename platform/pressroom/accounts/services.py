@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
+from pressroom.audit.services import SYSTEM, Actor, audit_record
+from pressroom.core.errors import InputInvalid
+
+
+def _audit_membership(membership: Membership, action: str, actor: Actor, data: dict) -> None:
+    audit_record(
+        workspace_id=membership.workspace_id, action=action, object_type="membership", object_id=membership.pk,
+        actor=actor, data={"user": membership.user.get_username(), **data},
+    )
+
+
+@transaction.atomic
+def workspace_create(
+    *, name: str, slug: str | None = None, owner: AbstractBaseUser | None = None, actor: Actor | None = None
+) -> Workspace:
+    slug = slug or slugify(name)
+    if not slug:
+        raise InputInvalid("A workspace needs a name.", {"name": ["This field may not be blank."]})
+    if Workspace.objects.filter(slug=slug).exists():
+        raise InputInvalid("Workspace slug already taken.", {"slug": [f"'{slug}' is already in use."]})
+    actor = actor or Actor.for_user(owner)
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    audit_record(workspace_id=workspace.pk, action="workspace.created", object_type="workspace",
+                 object_id=workspace.pk, actor=actor, data={"name": name, "slug": slug})
+    if owner is not None:
+        membership_set(workspace=workspace, user=owner, role=Role.ADMIN, actor=actor)
+    return workspace
+
+
+@transaction.atomic
+def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: str, actor: Actor = SYSTEM) -> Membership:
+    """Add a member or change their role; audited with the role before and after."""
+    if role not in Role.values:
+        raise InputInvalid("Unknown role.", {"role": [f"'{role}' is not one of {', '.join(Role.values)}."]})
+    membership = Membership.objects.select_for_update().filter(user=user, workspace=workspace).first()
+    if membership is None:
+        membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+        _audit_membership(membership, "membership.added", actor, {"role": role})
+    elif membership.role != role:
+        before = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _audit_membership(membership, "membership.role_changed", actor, {"before": before, "after": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Actor = SYSTEM) -> None:
+    _audit_membership(membership, "membership.removed", actor, {"role": membership.role})
+    membership.delete()
+
+
+# -- API keys --------------------------------------------------------------------
+KEY_PREFIX = "pr"
+
+
+def _hash_secret(secret: str) -> str:
+    # Secrets are 256-bit random values: a plain SHA-256 is enough (no dictionary to guard against).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *, workspace: Workspace, name: str, scopes: list[str], actor: Actor, expires_at=None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the full token, which is shown once and never stored."""
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown or not scopes:
+        raise InputInvalid("Invalid scopes.", {"scopes": [f"Choose from {', '.join(Scope.values)}" + (f"; unknown: {', '.join(unknown)}" if unknown else "")]})
+    if not name.strip():
+        raise InputInvalid("A key needs a name.", {"name": ["This field may not be blank."]})
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(workspace=workspace, name=name, prefix=prefix, secret_hash=_hash_secret(secret),
+                                scopes=sorted(set(scopes)), expires_at=expires_at, created_by=actor.user)
+    audit_record(workspace_id=workspace.pk, action="api_key.created", object_type="api_key", object_id=key.pk, actor=actor,
+                 data={"name": name, "prefix": prefix, "scopes": key.scopes, "expires_at": expires_at.isoformat() if expires_at else None})
+    return key, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(workspace_id=key.workspace_id, action="api_key.revoked", object_type="api_key", object_id=key.pk,
+                     actor=actor, data={"prefix": key.prefix})
+    return key
+
+
+def api_key_authenticate(token: str) -> ApiKey | None:
+    """The active key for a token, or None (unknown, wrong secret, revoked or expired)."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    key = ApiKey.objects.select_related("workspace").filter(prefix=parts[1]).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
+        return None
+    now = timezone.now()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        return None
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)  # at most once a minute
+    return key

@@ -1,0 +1,22 @@
+from rest_framework.permissions import BasePermission
+
+
+class HasScopes(BasePermission):
+    """The view (or its action) names `required_scopes`; the caller needs all of them.
+    `any_scopes` accepts one of several (e.g. reading jobs with jobs:write or content:read)."""
+
+    message = "This credential lacks the scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        caller = getattr(request, "caller", None)
+        if caller is None:
+            return False
+        action = getattr(view, "action", None) or request.method.lower()
+        required = getattr(view, "scopes_by_action", {}).get(action, getattr(view, "required_scopes", ()))
+        if isinstance(required, tuple) and required and isinstance(required[0], tuple):
+            return any(set(option) <= caller.scopes for option in required)
+        missing = set(required) - caller.scopes
+        if missing:
+            self.message = f"Missing scope: {', '.join(sorted(missing))}."
+            return False
+        return True

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from pressroom.audit.models import AuditEvent
+from pressroom.jobs.models import Artifact, Job
+from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField()
+    provenance = serializers.SerializerMethodField()
+    safety = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = ("id", "job", "kind", "variant_index", "revision", "revision_of", "status", "text", "data", "file_url",
+                  "provenance", "safety", "review_comment", "reviewed_at", "published_at", "created_at")
+
+    def get_file_url(self, artifact) -> str | None:
+        if not artifact.file:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(artifact.file.url) if request else artifact.file.url
+
+    def get_provenance(self, artifact) -> dict:
+        return {"model_alias": artifact.model_alias, "model_source": artifact.model_source,
+                "model_revision": artifact.model_revision, "model_placeholder": artifact.model_placeholder,
+                "seed": artifact.seed, "generation_params": artifact.generation_params}
+
+    def get_safety(self, artifact) -> dict:
+        return {"decision": artifact.safety_decision or None, "verdicts": [
+            {"check": v.check_name, "decision": v.decision, "scores": v.scores, "thresholds": v.thresholds,
+             "evidence": v.evidence, "scored_by": v.scored_by, "error": v.error}
+            for v in artifact.verdicts.all()
+        ]}
+
+
+class JobSerializer(serializers.ModelSerializer):
+    artifacts = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = ("id", "use_case", "status", "priority", "progress", "attempts", "error_message", "input",
+                  "idempotency_key", "queue_position", "created_at", "started_at", "finished_at", "artifacts")
+
+    def get_artifacts(self, job) -> list[dict]:
+        if not self.context.get("with_artifacts"):
+            return []
+        return ArtifactSerializer(job.artifacts.all(), many=True, context=self.context).data
+
+    def get_queue_position(self, job) -> int | None:
+        if job.status != "queued":
+            return None
+        return Job.objects.filter(workspace_id=job.workspace_id, status="queued", modality=job.modality,
+                                  created_at__lt=job.created_at).count() + 1
+
+
+class JobCreateSerializer(serializers.Serializer):
+    use_case = serializers.CharField(max_length=100, help_text="A use-case key from /api/v1/use-cases/.")
+    input = serializers.JSONField(help_text="An object valid against the use case's input_schema.")
+    priority = serializers.IntegerField(min_value=0, max_value=9, default=5)
+
+
+class ReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ("sequence", "timestamp", "actor_type", "actor_id", "actor_label", "action", "object_type",
+                  "object_id", "data", "previous_hash", "hash")
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), min_length=1)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("id", "url", "events", "active", "description", "created_at")
+        read_only_fields = ("id", "created_at")
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = (*WebhookEndpointSerializer.Meta.fields, "secret")
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ("number", "status_code", "duration_ms", "error", "at")
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ("id", "event", "status", "attempts", "payload", "created_at", "delivered_at", "attempt_log")

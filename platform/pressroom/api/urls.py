@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from pressroom.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("use-cases", views.UseCaseViewSet, basename="use-case")
+router.register("jobs", views.JobViewSet, basename="job")
+router.register("artifacts", views.ArtifactViewSet, basename="artifact")
+router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
+
+app_name = "api"
+urlpatterns = [
+    path("plugins/", views.PluginListView.as_view(), name="plugins"),
+    path("published/", views.PublishedFeedView.as_view(), name="published"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

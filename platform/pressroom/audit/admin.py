@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from pressroom.audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: audit events are never added, changed or deleted by hand."""
+
+    list_display = ("workspace", "sequence", "timestamp", "action", "object_type", "object_id", "actor_label")
+    list_filter = ("action", "actor_type", "workspace")
+    search_fields = ("object_id", "actor_label", "hash")
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.db import models
+
+from pressroom.accounts.models import Workspace
+
+
+class AppendOnlyError(Exception):
+    """Audit events are never changed or deleted."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events are append-only: update() is refused")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events are append-only: delete() is refused")
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    API_KEY = "api_key", "API key"
+    WORKER = "worker", "Worker"
+    SYSTEM = "system", "System"
+
+
+class AuditChainHead(models.Model):
+    """The last sequence number and hash of a workspace's chain. Writers lock this row,
+    so concurrent events are numbered and chained one at a time per workspace."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    last_sequence = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+
+
+class AuditEvent(models.Model):
+    """One recorded action. `hash` = SHA-256 over the canonical JSON of the event's
+    fields and the previous event's hash: editing, deleting or reordering any event
+    breaks every later link."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="audit_events")
+    sequence = models.BigIntegerField()
+    timestamp = models.DateTimeField()
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=255, blank=True)
+    actor_label = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("workspace", "sequence")
+        constraints = [
+            models.UniqueConstraint(fields=("workspace", "sequence"), name="audit_unique_workspace_sequence"),
+        ]
+        indexes = [
+            models.Index(fields=("workspace", "object_type", "object_id"), name="audit_object"),
+            models.Index(fields=("workspace", "timestamp"), name="audit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only: an existing event cannot be saved again")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only: delete() is refused")

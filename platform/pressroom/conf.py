@@ -1,0 +1,136 @@
+"""The namespaced `PRESSROOM` settings object, with defaults (after DRF's api_settings).
+
+    from pressroom.conf import pressroom_settings
+    pressroom_settings.BATCH_SIZE
+
+Values come from `settings.PRESSROOM` over `DEFAULTS`; nested dicts (LIMITS, QUEUES) are
+merged key by key so a deployment overrides one limit without restating the others.
+The object reloads when a test changes the setting.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # Where `prepare_models` writes the offline default models.
+    "MODEL_ROOT": "var/models",
+    # alias -> how to load it. `source` is a local folder (absolute, or relative to
+    # MODEL_ROOT) or a Hugging Face hub id; `revision` pins a hub commit or tag.
+    "MODELS": {
+        "text-default": {
+            "task": "text-generation",
+            "source": "smollm2-135m-instruct",
+            "revision": None,
+            "dtype": "auto",
+            "device": "auto",
+        },
+        "image-default": {
+            "task": "text-to-image",
+            "source": "tiny-sd-placeholder",
+            "revision": None,
+            "dtype": "auto",
+            "device": "auto",
+        },
+        "embed-default": {
+            "task": "sentence-embedding",
+            "source": "all-minilm-l6-v2",
+            "revision": None,
+            "dtype": "float32",
+            "device": "auto",
+        },
+    },
+    # Modality of a use case -> Celery queue. Workers consume the queues of the models they hold.
+    "QUEUES": {"text": "gpu.text", "image": "gpu.image", "embedding": "cpu"},
+    # Dynamic batching: up to BATCH_SIZE job messages, or whatever arrived within
+    # BATCH_WAIT_SECONDS, run together; model calls group compatible requests.
+    "BATCH_SIZE": 8,
+    "BATCH_WAIT_SECONDS": 0.25,
+    # "auto" picks CUDA (half precision) when present, else CPU.
+    "DEVICE": "auto",
+    "LIMITS": {
+        "MAX_PROMPT_CHARS": 4000,
+        "MAX_INPUT_BYTES": 64 * 1024,
+        "MAX_VARIANTS": 8,
+        "MAX_NEW_TOKENS": 512,
+        "MAX_IMAGE_SIDE": 1024,
+        "MAX_IMAGE_STEPS": 100,
+    },
+    # Delivery and retries.
+    "JOB_MAX_ATTEMPTS": 3,
+    "RETRY_BACKOFF_SECONDS": 5,
+    "RETRY_BACKOFF_MAX_SECONDS": 300,
+    # A job running longer than SOFT stops at its next step boundary; a batch running
+    # longer than HARD has its worker child killed and its messages redelivered.
+    "SOFT_TIME_LIMIT_SECONDS": 600,
+    "HARD_TIME_LIMIT_SECONDS": 900,
+    # Safety: a check that takes longer fails closed (the subject goes to review).
+    "SAFETY_CHECK_TIMEOUT_SECONDS": 60,
+    # Toxicity model for workers: a detoxify variant (original, unbiased, multilingual,
+    # original-small, unbiased-small), or a checkpoint path with its Hugging Face config
+    # folder. Without weights the offline baseline alt-profanity-check scores instead.
+    "TOXICITY": {"variant": "original", "checkpoint": None, "huggingface_config_path": None},
+    # Webhooks: internal targets are refused unless allowed (e.g. a CMS on the same network).
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_BACKOFF_SECONDS": 10,
+    # REST API: requests per API key (or user) per period.
+    "API_THROTTLE_RATE": "600/min",
+    "API_MAX_BODY_BYTES": 1024 * 1024,
+    # Plugin label -> its settings (over the plugin's default_settings).
+    "PLUGINS_CONFIG": {},
+}
+
+# Merged key by key: overriding one model alias or limit keeps the others.
+MERGED_DICTS = ("LIMITS", "QUEUES", "MODELS")
+
+
+class PressroomSettings:
+    def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
+        self._user_settings = user_settings
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._user_settings is None:
+            self._user_settings = getattr(settings, "PRESSROOM", {}) or {}
+        return self._user_settings
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid PRESSROOM setting: {name!r}")
+        if name not in self._cache:
+            self._cache[name] = self._resolve(name)
+        return self._cache[name]
+
+    def _resolve(self, name: str) -> Any:
+        value = copy.deepcopy(DEFAULTS[name])
+        if name in self.user_settings:
+            override = self.user_settings[name]
+            value = {**value, **override} if name in MERGED_DICTS else copy.deepcopy(override)
+        return value
+
+    @property
+    def model_root(self) -> Path:
+        root = Path(self.MODEL_ROOT)
+        return root if root.is_absolute() else Path(settings.BASE_DIR) / root
+
+    def reload(self) -> None:
+        self._cache.clear()
+        self._user_settings = None
+
+
+pressroom_settings = PressroomSettings()
+
+
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PRESSROOM":
+        pressroom_settings.reload()
+
+
+setting_changed.connect(_reload_on_change)

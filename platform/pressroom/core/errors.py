@@ -1,0 +1,45 @@
+"""Domain errors raised by services. Entry points (views, API, admin, tasks) translate
+them; the services never return half-done work with an error."""
+from __future__ import annotations
+
+
+class PressroomError(Exception):
+    """Base class for errors a caller can show to a user."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputInvalid(PressroomError):
+    """The request failed validation; `field_errors` maps a field path to its messages."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+    def __str__(self) -> str:
+        if not self.field_errors:
+            return self.message
+        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in self.field_errors.items())
+        return f"{self.message} ({details})"
+
+
+class UnknownUseCase(InputInvalid):
+    code = "unknown_use_case"
+
+
+class InvalidTransition(PressroomError):
+    """A state change that the state machine does not allow from the current state."""
+
+    code = "invalid_transition"
+
+
+class IdempotencyConflict(PressroomError):
+    """The idempotency key was used before with a different request."""
+
+    code = "idempotency_conflict"

@@ -1,0 +1,150 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from pressroom.accounts.models import Workspace
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINISHED_JOB_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class Job(models.Model):
+    """One request for content: a use case, its validated input, and where it stands."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="jobs")
+    use_case = models.CharField(max_length=100)
+    modality = models.CharField(max_length=16)
+    input = models.JSONField()
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # 0 (background) .. 9 (most urgent).
+    priority = models.PositiveSmallIntegerField(default=5)
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    # Seeds of the job's variants derive from this, so a rerun reproduces them.
+    base_seed = models.BigIntegerField()
+    worker = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("workspace", "status", "-created_at"), name="job_ws_status_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("workspace", "idempotency_key"),
+                condition=models.Q(idempotency_key__isnull=False),
+                name="job_unique_idempotency_key",
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="job_progress_0_100"),
+            models.CheckConstraint(condition=models.Q(priority__lte=9), name="job_priority_0_9"),
+            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.use_case} job {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_JOB_STATUSES
+
+
+class ArtifactKind(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+
+
+class ArtifactStatus(models.TextChoices):
+    SCREENING = "screening", "Screening"
+    PASSED = "passed", "Passed"
+    FLAGGED = "flagged", "Flagged"
+    BLOCKED = "blocked", "Blocked"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    PUBLISHED = "published", "Published"
+
+
+def artifact_upload_to(instance: "Artifact", filename: str) -> str:
+    return f"artifacts/{instance.workspace_id}/{instance.job_id}/{filename}"
+
+
+class Artifact(models.Model):
+    """One variant a job produced, with the provenance needed to explain and reproduce it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="artifacts")
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="artifacts")
+    kind = models.CharField(max_length=8, choices=ArtifactKind.choices)
+    variant_index = models.PositiveSmallIntegerField()
+    text = models.TextField(blank=True)
+    file = models.FileField(upload_to=artifact_upload_to, blank=True)
+    # Structured output for machines (rankings, the fields of an ad), beside the text.
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=ArtifactStatus.choices, default=ArtifactStatus.SCREENING)
+    # An edit or a redaction makes a new revision of the same variant; the old one stays.
+    revision = models.PositiveSmallIntegerField(default=1)
+    revision_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="revisions")
+    # Combined safety decision (pass, flag, block); empty while screening. Never changes once set.
+    safety_decision = models.CharField(max_length=8, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_artifacts"
+    )
+    reviewed_by_api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_artifacts"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Provenance.
+    model_alias = models.CharField(max_length=100)
+    model_source = models.CharField(max_length=500, help_text="Resolved local path or hub id.")
+    model_revision = models.CharField(max_length=200, help_text="Hub revision, or sha256 of the weights.")
+    model_placeholder = models.BooleanField(default=False, help_text="Randomly initialised stand-in weights.")
+    generation_params = models.JSONField(default=dict)
+    seed = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("job", "variant_index", "revision")
+        constraints = [
+            models.UniqueConstraint(fields=("job", "variant_index", "revision"), name="artifact_unique_job_variant_rev"),
+            # The publication invariant, enforced by the database for every entry path:
+            # a blocked artifact is never approved or published ...
+            models.CheckConstraint(
+                condition=~models.Q(safety_decision="block", status__in=("approved", "published")),
+                name="artifact_blocked_never_approved",
+            ),
+            # ... and an approved or published one passed screening or was approved by a
+            # reviewer (a user, or an API key with the content:review scope).
+            models.CheckConstraint(
+                condition=~models.Q(status__in=("approved", "published"))
+                | models.Q(safety_decision="pass")
+                | models.Q(reviewed_by__isnull=False)
+                | models.Q(reviewed_by_api_key__isnull=False),
+                name="artifact_approval_needs_pass_or_reviewer",
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=ArtifactKind.values), name="artifact_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ArtifactStatus.values), name="artifact_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} artifact {self.variant_index} of job {self.job_id}"

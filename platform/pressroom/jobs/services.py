@@ -1,0 +1,317 @@
+r"""Writes for jobs and artifacts. Every state change lives here, never in views or tasks.
+
+    queued --start--> running --succeed--> succeeded
+      |                  |  \--fail-----> failed
+      |                  |  \--retry----> queued (transient error, backoff)
+      \--cancel--> cancelled <--cancel at the next step boundary--/
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pressroom.accounts.models import Workspace
+from pressroom.audit.services import SYSTEM, Actor, audit_record
+from pressroom.conf import pressroom_settings
+from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition
+from pressroom.jobs.dispatch import job_enqueue
+from pressroom.jobs.models import Artifact, Job, JobStatus
+from pressroom.jobs.validation import job_input_validate, use_case_get
+from pressroom.plugins import ArtifactDraft
+from pressroom.publishing.services import webhook_event_emit
+
+JobRef = Job | UUID | str
+
+
+def _fingerprint(use_case_key: str, raw_input: Any, priority: int) -> str:
+    canonical = json.dumps([use_case_key, raw_input, priority], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_priority(priority: Any) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
+        raise InputInvalid("Invalid priority.", {"priority": ["Must be an integer from 0 to 9."]})
+    return priority
+
+
+def _enqueue_on_commit(job: Job, countdown: float | None = None) -> None:
+    transaction.on_commit(
+        lambda: job_enqueue(job_id=str(job.pk), modality=job.modality, priority=job.priority, countdown=countdown)
+    )
+
+
+def _existing_for_key(workspace: Workspace, key: str, fingerprint: str) -> Job | None:
+    job = Job.objects.filter(workspace=workspace, idempotency_key=key).first()
+    if job is not None and job.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(f"Idempotency key {key!r} was already used with a different request.")
+    return job
+
+
+def job_create(
+    *,
+    workspace: Workspace,
+    use_case_key: str,
+    input: Any,
+    created_by: AbstractBaseUser | None = None,
+    priority: int = 5,
+    idempotency_key: str | None = None,
+    actor: Actor | None = None,
+) -> Job:
+    """Validate, store and enqueue a job. Invalid input raises and writes nothing.
+
+    The same idempotency key with the same request returns the first job; with a
+    different request it raises IdempotencyConflict. Every text field of the input is
+    screened before any model time is spent: a blocked input raises InputBlocked
+    naming the rule and the reason.
+    """
+    from pressroom.safety.services import job_input_screen
+
+    priority = _check_priority(priority)
+    use_case = use_case_get(use_case_key)
+    validated = job_input_validate(use_case=use_case, raw_input=input)
+    actor = actor or Actor.for_user(created_by)
+    fingerprint = _fingerprint(use_case.key, input, priority)
+    if idempotency_key is not None:
+        existing = _existing_for_key(workspace, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing
+    # Raises InputBlocked (and audits the refusal) before anything is stored.
+    input_screening = job_input_screen(workspace=workspace, use_case=use_case, validated_input=validated, actor=actor)
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                workspace=workspace,
+                use_case=use_case.key,
+                modality=use_case.modality,
+                input=validated,
+                priority=priority,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                base_seed=random.SystemRandom().randrange(2**31),
+                created_by=created_by,
+            )
+            input_screening.save_for(job)
+            _audit(job, "job.created", actor, {
+                "use_case": job.use_case, "priority": priority, "input": validated,
+                "input_screening": input_screening.decision,
+            })
+            _enqueue_on_commit(job)
+    except IntegrityError:
+        # A concurrent request with the same key won the race.
+        if idempotency_key is None:
+            raise
+        existing = _existing_for_key(workspace, idempotency_key, fingerprint)
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def _audit(job: Job, action: str, actor: Actor, data: dict[str, Any] | None = None) -> None:
+    audit_record(workspace_id=job.workspace_id, action=action, object_type="job", object_id=job.pk, actor=actor, data=data)
+
+
+def _lock(job: JobRef) -> Job:
+    job_id = job.pk if isinstance(job, Job) else job
+    return Job.objects.select_for_update().get(pk=job_id)
+
+
+def _require(job: Job, allowed: tuple[str, ...], action: str) -> None:
+    if job.status not in allowed:
+        raise InvalidTransition(
+            f"Cannot {action} job {job.pk}: it is {job.status} (allowed from {', '.join(allowed)})."
+        )
+
+
+def _save(job: Job, **changes: Any) -> Job:
+    for field, value in changes.items():
+        setattr(job, field, value)
+    job.save(update_fields=list(changes))
+    return job
+
+
+@transaction.atomic
+def job_start(*, job: JobRef, worker: str = "") -> Job | None:
+    """Mark a job running for a worker's attempt; None when there is nothing to run.
+
+    A job already `running` is a redelivery after a lost worker: it starts again and
+    the attempt is counted. Finished jobs are not run twice.
+    """
+    job = _lock(job)
+    if job.is_finished:
+        return None
+    if job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
+        _failed(job, f"Gave up after {job.attempts} attempts (worker lost or timed out).", Actor.worker(worker))
+        return None
+    redelivered = job.status == JobStatus.RUNNING
+    _save(
+        job,
+        status=JobStatus.RUNNING,
+        attempts=job.attempts + 1,
+        started_at=job.started_at or timezone.now(),
+        worker=worker[:255],
+        progress=max(job.progress, 1),
+    )
+    _audit(job, "job.started", Actor.worker(worker), {"attempt": job.attempts, "redelivered": redelivered})
+    return job
+
+
+def _finish(job: Job, status: str, **changes: Any) -> Job:
+    return _save(job, status=status, finished_at=timezone.now(), **changes)
+
+
+@transaction.atomic
+def job_set_progress(*, job: JobRef, progress: int) -> None:
+    """Record progress of a running job; progress never goes backwards."""
+    Job.objects.filter(pk=job.pk if isinstance(job, Job) else job, status=JobStatus.RUNNING, progress__lt=progress).update(
+        progress=min(100, max(0, progress))
+    )
+
+
+def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
+    provenance = draft.provenance
+    artifact = Artifact(
+        job=job,
+        workspace_id=job.workspace_id,
+        kind=draft.kind,
+        variant_index=draft.variant_index,
+        text=draft.text,
+        data=draft.data,
+        model_alias=provenance.alias,
+        model_source=provenance.source,
+        model_revision=provenance.revision,
+        model_placeholder=provenance.placeholder,
+        generation_params={
+            **draft.params,
+            "device": provenance.device,
+            "dtype": provenance.dtype,
+            "batch_id": provenance.batch_id,
+            "batch_size": provenance.batch_size,
+        },
+        seed=draft.seed,
+    )
+    if draft.png is not None:
+        # Deterministic name: a redelivered job overwrites rather than piles up files.
+        artifact.file.save(f"variant-{draft.variant_index}.png", ContentFile(draft.png), save=False)
+    return artifact
+
+
+@transaction.atomic
+def job_succeed(*, job: JobRef, drafts: list[ArtifactDraft], actor: Actor = SYSTEM) -> Job:
+    """Store the artifacts and mark the job succeeded, in one transaction.
+
+    Idempotent for redeliveries: a job that already succeeded keeps its artifacts.
+    """
+    job = _lock(job)
+    if job.status == JobStatus.SUCCEEDED:
+        return job
+    _require(job, (JobStatus.RUNNING,), "succeed")
+    indexes = [draft.variant_index for draft in drafts]
+    if len(set(indexes)) != len(indexes):
+        raise ValueError(f"Use case {job.use_case} returned duplicate variant indexes {indexes}")
+    artifacts = Artifact.objects.bulk_create([_artifact_from_draft(job, draft) for draft in drafts])
+    _finish(job, JobStatus.SUCCEEDED, progress=100, error_message="")
+    _audit(job, "job.succeeded", actor, {"artifacts": len(artifacts), "attempts": job.attempts})
+    webhook_event_emit(workspace_id=job.workspace_id, event="job.succeeded",
+                       data={"job": str(job.pk), "use_case": job.use_case, "artifacts": [str(a.pk) for a in artifacts]})
+    for artifact in artifacts:
+        audit_record(
+            workspace_id=job.workspace_id, action="artifact.created", object_type="artifact",
+            object_id=artifact.pk, actor=actor, data={"job": str(job.pk), **artifact_provenance(artifact)},
+        )
+    return job
+
+
+def artifact_provenance(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "kind": artifact.kind,
+        "variant_index": artifact.variant_index,
+        "revision": artifact.revision,
+        "model_alias": artifact.model_alias,
+        "model_source": artifact.model_source,
+        "model_revision": artifact.model_revision,
+        "model_placeholder": artifact.model_placeholder,
+        "seed": artifact.seed,
+        "generation_params": artifact.generation_params,
+    }
+
+
+@transaction.atomic
+def job_fail(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
+    job = _lock(job)
+    _require(job, (JobStatus.QUEUED, JobStatus.RUNNING), "fail")
+    return _failed(job, error, actor)
+
+
+def _failed(job: Job, error: str, actor: Actor) -> Job:
+    """Every way a job fails: one audit event and one job.failed webhook."""
+    _finish(job, JobStatus.FAILED, error_message=error[:10_000])
+    _audit(job, "job.failed", actor, {"error": job.error_message})
+    webhook_event_emit(workspace_id=job.workspace_id, event="job.failed",
+                       data={"job": str(job.pk), "use_case": job.use_case, "error": job.error_message})
+    return job
+
+
+@transaction.atomic
+def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
+    """Put a running job back in the queue after a transient error, with exponential
+    backoff; fail it once it has used all its attempts."""
+    job = _lock(job)
+    _require(job, (JobStatus.RUNNING,), "retry")
+    if job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
+        return _failed(job, f"Failed after {job.attempts} attempts: {error}", actor)
+    countdown = min(
+        pressroom_settings.RETRY_BACKOFF_MAX_SECONDS,
+        pressroom_settings.RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1),
+    )
+    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000])
+    _audit(job, "job.retry_scheduled", actor, {"error": error, "countdown": countdown, "attempt": job.attempts})
+    _enqueue_on_commit(job, countdown=countdown)
+    return job
+
+
+@transaction.atomic
+def job_cancel(*, job: JobRef, actor: Actor = SYSTEM) -> Job:
+    """Cancel a job. A queued job is cancelled at once and never starts; a running one
+    is asked to stop and becomes cancelled at its next step boundary."""
+    job = _lock(job)
+    _require(job, (JobStatus.QUEUED, JobStatus.RUNNING), "cancel")
+    if job.status == JobStatus.QUEUED:
+        _finish(job, JobStatus.CANCELLED, cancel_requested_at=timezone.now())
+        _audit(job, "job.cancelled", actor, {"was": "queued"})
+    elif job.cancel_requested_at is None:
+        _save(job, cancel_requested_at=timezone.now())
+        _audit(job, "job.cancel_requested", actor)
+    return job
+
+
+@transaction.atomic
+def job_stop_if_requested(*, job: JobRef) -> bool:
+    """At a step boundary: turn a pending cancellation into `cancelled`. True if stopped."""
+    job = _lock(job)
+    if job.status == JobStatus.CANCELLED:
+        return True
+    if job.status == JobStatus.RUNNING and job.cancel_requested_at is not None:
+        _finish(job, JobStatus.CANCELLED)
+        _audit(job, "job.cancelled", SYSTEM, {"was": "running", "stopped_at": "step boundary"})
+        return True
+    return False
+
+
+def requeue_stale_jobs(*, older_than_seconds: int = 300) -> int:
+    """Send again the messages of jobs still queued long after creation (the broker
+    was down when they were created). Redelivery is safe: job_start skips finished jobs."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    stale = Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff, cancel_requested_at__isnull=True)
+    count = 0
+    for job in stale.only("pk", "modality", "priority"):
+        count += job_enqueue(job_id=str(job.pk), modality=job.modality, priority=job.priority)
+    return count

@@ -1,0 +1,53 @@
+"""The Pressroom plugin SDK. The only core module plugins import."""
+from pressroom.plugins.runtime_requests import (
+    EmbeddingOutput,
+    EmbedTexts,
+    GenerateImages,
+    GenerateText,
+    ImageOutput,
+    ModelProvenance,
+    RuntimeRequest,
+    TextOutput,
+)
+from pressroom.plugins import hooks
+from pressroom.plugins.config import SDK_API_VERSION, PluginConfig, PluginError
+from pressroom.plugins.usecases import (
+    ArtifactDraft,
+    PromptTemplate,
+    RunContext,
+    UseCase,
+    UseCaseInput,
+    UseCaseRun,
+    register_use_case,
+    use_case_registry,
+)
+
+# Plugins may add safety checks (hook "safety_checks"); these are the types they use.
+from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject  # noqa: E402
+
+__all__ = [
+    "SDK_API_VERSION",
+    "ArtifactDraft",
+    "CheckResult",
+    "Evidence",
+    "PluginConfig",
+    "PluginError",
+    "PromptTemplate",
+    "SafetyCheck",
+    "Subject",
+    "hooks",
+    "EmbedTexts",
+    "EmbeddingOutput",
+    "GenerateImages",
+    "GenerateText",
+    "ImageOutput",
+    "ModelProvenance",
+    "RunContext",
+    "RuntimeRequest",
+    "TextOutput",
+    "UseCase",
+    "UseCaseInput",
+    "UseCaseRun",
+    "register_use_case",
+    "use_case_registry",
+]

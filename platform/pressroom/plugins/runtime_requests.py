@@ -1,0 +1,91 @@
+"""Work a use case asks of the model runtime, and what comes back.
+
+Requests are plain data so the worker can batch them across jobs and plugins into
+one model call, and plugin tests can answer them with a fake runtime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class GenerateText:
+    """One completion per prompt. temperature 0 means greedy decoding."""
+
+    prompts: tuple[str, ...]
+    model: str = "text-default"
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seeds: tuple[int, ...] = ()
+    system_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.seeds and len(self.seeds) != len(self.prompts):
+            raise ValueError("GenerateText needs one seed per prompt")
+
+
+@dataclass(frozen=True)
+class GenerateImages:
+    """One image per prompt, each from its own seed."""
+
+    prompts: tuple[str, ...]
+    seeds: tuple[int, ...]
+    model: str = "image-default"
+    width: int = 64
+    height: int = 64
+    steps: int = 4
+    guidance_scale: float = 5.0
+    negative_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.seeds) != len(self.prompts):
+            raise ValueError("GenerateImages needs one seed per prompt")
+
+
+@dataclass(frozen=True)
+class EmbedTexts:
+    texts: tuple[str, ...]
+    model: str = "embed-default"
+
+
+RuntimeRequest = Union[GenerateText, GenerateImages, EmbedTexts]
+
+
+@dataclass(frozen=True)
+class ModelProvenance:
+    """Enough to explain and reproduce an output: which weights, which call."""
+
+    alias: str
+    source: str
+    revision: str
+    placeholder: bool = False
+    device: str = "cpu"
+    dtype: str = "float32"
+    # Every output of one batched model call shares a batch id.
+    batch_id: str = ""
+    batch_size: int = 1
+
+
+@dataclass(frozen=True)
+class TextOutput:
+    text: str
+    seed: int | None
+    new_tokens: int
+    params: dict[str, Any]
+    provenance: ModelProvenance
+
+
+@dataclass(frozen=True)
+class ImageOutput:
+    png: bytes
+    seed: int
+    params: dict[str, Any]
+    provenance: ModelProvenance
+
+
+@dataclass(frozen=True)
+class EmbeddingOutput:
+    vectors: list[list[float]] = field(repr=False)
+    provenance: ModelProvenance | None = None

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from pressroom.safety.models import SafetyPolicy
+
+SEVERITY = {"pass": 0, "flag": 1, "block": 2}
+
+
+def worst_decision(decisions: list[str]) -> str:
+    """Checks only ever escalate: the combined decision is the most severe one."""
+    return max(decisions, key=SEVERITY.__getitem__, default="pass")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Something to screen: a job input field, an artifact's text, or an image."""
+
+    text: str = ""
+    png: bytes | None = None
+    use_case: str = ""
+    # Where the text came from, for messages: "input.prompt", "artifact", "image prompt".
+    label: str = "text"
+    # The artifact's structured output, for checks that verify it (e.g. catalog grounding).
+    data: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start: int
+    end: int
+    text: str
+    reason: str
+    # For PII redaction: the replacement and the policy action for this span.
+    category: str = ""
+    action: str = ""
+
+
+@dataclass
+class CheckResult:
+    check: str
+    decision: str
+    scores: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    scored_by: str = ""
+    error: str = ""
+    # Human-readable: which rule decided, and why.
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["evidence"] = [asdict(item) for item in self.evidence]
+        return data
+
+
+class SafetyCheck:
+    name: ClassVar[str]
+    applies_to_text: ClassVar[bool] = True
+    applies_to_images: ClassVar[bool] = False
+
+    def run(self, subjects: list[Subject], policy: SafetyPolicy) -> list[CheckResult]:
+        raise NotImplementedError
+
+    def failed_closed(self, error: str) -> CheckResult:
+        """A check that cannot give an answer sends the subject to human review."""
+        return CheckResult(self.name, "flag", error=error, reason=f"{self.name} check could not run: {error}")

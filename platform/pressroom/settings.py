@@ -1,0 +1,205 @@
+"""Django settings for Pressroom, read from the environment (12-factor).
+
+Defaults give the embedded set-up: SQLite and a filesystem Celery broker under var/.
+Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ).
+"""
+import importlib.util
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from pressroom.plugins.discovery import PluginNotInstalled, plugin_apps
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+
+VAR_DIR = Path(env("PRESSROOM_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="pressroom-embedded-insecure-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "pressroom.core",
+    "pressroom.accounts",
+    "pressroom.plugins",
+    "pressroom.audit",
+    "pressroom.safety",
+    "pressroom.jobs",
+    "pressroom.publishing",
+    "pressroom.api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+# Plugins: installed distributions announce themselves under the entry-point group
+# `pressroom.plugins`; only those named here are loaded, with a clear error otherwise.
+PLUGINS = env.list("PRESSROOM_PLUGINS", default=["marketing", "design", "recommendation"])
+try:
+    INSTALLED_APPS += plugin_apps(PLUGINS)
+except PluginNotInstalled as error:
+    raise ImproperlyConfigured(str(error)) from None
+
+# The worker package is a Django app too (its management commands) where it is
+# installed; web-only deployments may leave it out.
+if importlib.util.find_spec("pressroom_workers") is not None:
+    INSTALLED_APPS.append("pressroom_workers")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "pressroom.api.errors.BodySizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pressroom.urls"
+WSGI_APPLICATION = "pressroom.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'pressroom.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded web and worker processes share one SQLite file: wait on locks
+    # instead of failing, and take the write lock at BEGIN so writers queue cleanly.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env("PRESSROOM_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pressroom.api.authentication.ApiKeyAuthentication",
+        "pressroom.api.authentication.WorkspaceSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["pressroom.api.permissions.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["pressroom.api.throttling.PerCredentialThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "pressroom.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    # `format` is ours (audit export: jsonl or csv), not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pressroom API",
+    "DESCRIPTION": "Content automation: jobs, screened artifacts, review, publication, audit and webhooks.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {"securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "pr_<prefix>_<secret>"}}},
+    "SECURITY": [{"ApiKey": []}],
+}
+
+# --- Celery -----------------------------------------------------------------
+_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("out", "processed"):
+        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "out"),
+        "data_folder_out": str(_BROKER_DIR / "out"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message not acknowledged within this many seconds (its worker died) is
+        # handed to another worker. Must exceed the longest batch a worker runs.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+        # Job priorities (0 = most urgent in Celery's Redis emulation).
+        "priority_steps": list(range(10)),
+        "sep": ":",
+        "queue_order_strategy": "priority",
+    }
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Pressroom --------------------------------------------------------------
+# Namespaced settings with defaults in pressroom.conf; anything here overrides them.
+PRESSROOM = {
+    "MODEL_ROOT": env("PRESSROOM_MODEL_ROOT", default=str(VAR_DIR / "models")),
+    "BATCH_SIZE": env.int("PRESSROOM_BATCH_SIZE", default=8),
+    "BATCH_WAIT_SECONDS": env.float("PRESSROOM_BATCH_WAIT_SECONDS", default=0.25),
+    "DEVICE": env("PRESSROOM_DEVICE", default="auto"),
+    "WEBHOOK_ALLOW_PRIVATE": env.bool("PRESSROOM_WEBHOOK_ALLOW_PRIVATE", default=False),
+    "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),
+    "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
+    "TOXICITY": {
+        "variant": env("PRESSROOM_TOXICITY_VARIANT", default="original"),
+        "checkpoint": env("PRESSROOM_TOXICITY_CHECKPOINT", default=None),
+        "huggingface_config_path": env("PRESSROOM_TOXICITY_CONFIG", default=None),
+    },
+}
+PRESSROOM["PLUGINS_CONFIG"] = env.json("PRESSROOM_PLUGINS_CONFIG", default={})
+_models_json = env.json("PRESSROOM_MODELS", default={})
+if _models_json:
+    PRESSROOM["MODELS"] = _models_json

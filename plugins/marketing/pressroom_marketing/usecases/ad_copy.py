@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing.text import Field as TextField
+from pressroom_marketing.text import write_fields
+from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+
+# Character limits per channel (search ads follow the common 30/90 headline/description rule).
+CHANNEL_LIMITS = {
+    "search": {"headline": 30, "body": 90, "cta": 15},
+    "social": {"headline": 40, "body": 125, "cta": 20},
+    "display": {"headline": 25, "body": 90, "cta": 15},
+}
+Channel = Literal["search", "social", "display"]
+
+PROMPTS = {
+    "headline": "Write one ad headline for {product}. {offer}Product: {description}",
+    "body": "Write one short ad text for {product}. {offer}Product: {description}",
+    "cta": "Write one call to action (two to four words) for an ad for {product}.",
+}
+
+
+class AdCopyInput(MarketingInput):
+    product: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=1000)
+    offer: str = Field(default="", max_length=200, description="e.g. '20% off until Sunday'")
+    channels: list[Channel] = Field(min_length=1, max_length=3, description="search, social, display")
+
+
+class AdCopy(UseCase):
+    key = "marketing.ad_copy"
+    title = "Ad copy"
+    description = "Headline, body and call to action per channel, within each channel's character limits."
+    modality = "text"
+    Input = AdCopyInput
+    expected_steps = 2
+
+    def run(self, data: AdCopyInput, ctx: RunContext) -> UseCaseRun:
+        system = system_prompt(ctx, self.key)
+        values = {"product": data.product, "description": data.description or data.product,
+                  "offer": f"Offer: {data.offer}. " if data.offer else ""}
+        jobs = []
+        for channel in dict.fromkeys(data.channels):
+            for variant in range(data.variants):
+                template = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
+                fields = [TextField(name, template[name].render(**values), limit)
+                          for name, limit in CHANNEL_LIMITS[channel].items()]
+                jobs.append((channel, variant, fields))
+        everything = [f for _, _, fields in jobs for f in fields]
+        yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
+                                temperature=temperature(ctx), max_new_tokens=64)
+        return [
+            draft_from_fields(
+                index, fields,
+                f"Headline: {fields[0].value}\nBody: {fields[1].value}\nCTA: {fields[2].value}",
+                system, {"channel": channel, "variant": variant},
+            )
+            for index, (channel, variant, fields) in enumerate(jobs)
+        ]

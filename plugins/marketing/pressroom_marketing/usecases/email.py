@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing.text import Field as TextField
+from pressroom_marketing.text import write_fields
+from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+
+SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
+PROMPTS = {
+    "subject": "Write one e-mail subject line for this campaign: {campaign}. {audience}",
+    "preview": "Write the preview text (one sentence) of an e-mail for this campaign: {campaign}. {audience}",
+}
+
+
+class EmailSubjectInput(MarketingInput):
+    campaign: str = Field(min_length=1, max_length=500)
+    audience: str = Field(default="", max_length=200)
+    variants: int = Field(default=2, ge=2, le=6, description="A/B(/C...) variants to test.")
+
+
+class EmailSubject(UseCase):
+    key = "marketing.email_subject"
+    title = "E-mail subject lines"
+    description = "A/B variants of subject line and preview text, within inbox limits."
+    modality = "text"
+    Input = EmailSubjectInput
+    expected_steps = 2
+
+    def run(self, data: EmailSubjectInput, ctx: RunContext) -> UseCaseRun:
+        system = system_prompt(ctx, self.key)
+        values = {"campaign": data.campaign, "audience": f"Audience: {data.audience}." if data.audience else ""}
+        variants = []
+        for variant in range(data.variants):
+            templates = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
+            variants.append([
+                TextField("subject", templates["subject"].render(**values), SUBJECT_LIMIT),
+                TextField("preview", templates["preview"].render(**values), PREVIEW_LIMIT),
+            ])
+        yield from write_fields([f for fields in variants for f in fields], system_prompt=system.render(),
+                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=48)
+        return [
+            draft_from_fields(index, fields, f"Subject: {fields[0].value}\nPreview: {fields[1].value}", system,
+                              {"ab_label": chr(ord("A") + index)})
+            for index, fields in enumerate(variants)
+        ]

@@ -1,0 +1,120 @@
+"""The marketing plugin's own tests, on the SDK's fake runtime."""
+import pytest
+
+from pressroom.plugins import PromptTemplate
+from pressroom.plugins.testing import FakeRuntime, UseCaseConformance, make_context, run_use_case, templates_from
+from pressroom_marketing.text import clean_line, trim_at_word_boundary
+from pressroom_marketing.usecases.ad_copy import CHANNEL_LIMITS, AdCopy
+from pressroom_marketing.usecases.email import EmailSubject
+from pressroom_marketing.usecases.product import ProductDescription
+from pressroom_marketing.usecases.social import SocialPost, hashtag
+
+AD = {"product": "Trail runner shoes", "description": "Light, waterproof", "channels": ["search", "display"], "variants": 2}
+
+
+class TestAdCopyConformance(UseCaseConformance):
+    use_case = AdCopy
+    valid_inputs = [AD, {"product": "Wool scarf", "channels": ["social"], "variants": 1}]
+    invalid_inputs = [({"product": "", "channels": ["search"]}, "product"),
+                      ({"product": "x", "channels": ["billboard"]}, "channels"),
+                      ({"product": "x", "channels": []}, "channels"),
+                      ({"product": "x", "channels": ["search"], "variants": 9}, "variants")]
+
+
+class TestSocialConformance(UseCaseConformance):
+    use_case = SocialPost
+    valid_inputs = [{"topic": "Our spring collection", "platforms": ["x", "linkedin"], "hashtags": ["spring sale", "new in"]}]
+    invalid_inputs = [({"topic": "x", "platforms": ["myspace"]}, "platforms"), ({"topic": "x", "platforms": ["x"], "hashtags": ["!!"]}, "hashtags")]
+
+
+class TestEmailConformance(UseCaseConformance):
+    use_case = EmailSubject
+    valid_inputs = [{"campaign": "Winter sale, 30% off coats", "variants": 3}]
+    invalid_inputs = [({"campaign": "x", "variants": 1}, "variants"), ({"campaign": ""}, "campaign")]
+
+
+class TestProductConformance(UseCaseConformance):
+    use_case = ProductDescription
+    valid_inputs = [{"name": "Scarf", "attributes": {"material": "recycled wool", "colour": "sage"}, "length": "short"}]
+    invalid_inputs = [({"name": "Scarf", "attributes": {}}, "attributes"), ({"name": "Scarf", "attributes": {"a": " "}}, "attributes"),
+                      ({"name": "Scarf", "attributes": {"a": "b"}, "length": "epic"}, "length")]
+
+
+def test_fields_within_limits_are_kept_as_written():
+    drafts = run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1},
+                          runtime=FakeRuntime(lambda prompt, i: ["Run further", "Light shoes that keep you dry.", "Shop now"][i % 3]))
+    assert drafts[0].data["headline"] == "Run further" and drafts[0].data["cta"] == "Shop now"
+    assert drafts[0].data["regenerated"] == [] and drafts[0].data["trimmed"] == []
+    assert drafts[0].text == "Headline: Run further\nBody: Light shoes that keep you dry.\nCTA: Shop now"
+
+
+def test_over_long_fields_are_regenerated_then_trimmed_at_a_word_boundary():
+    long = "An extraordinarily lightweight waterproof trail running shoe for every single adventure you take"
+    runtime = FakeRuntime(lambda prompt, i: long)
+    (draft,) = run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1}, runtime=runtime)
+    assert len(runtime.requests) == 2  # first answers, then one regeneration of the over-long fields
+    assert "at most 30 characters" in runtime.requests[1].prompts[0]
+    for name, limit in CHANNEL_LIMITS["search"].items():
+        value = draft.data[name]
+        assert 0 < len(value) <= limit and long.startswith(value) and not value.endswith(" ")
+        assert long[len(value)] == " "  # cut between words
+    assert draft.data["trimmed"] == ["headline", "body", "cta"]
+
+
+def test_a_regenerated_answer_that_fits_replaces_the_long_one():
+    runtime = FakeRuntime(lambda prompt, i: "Short and sweet" if "at most" in prompt else "x" * 200)
+    (draft,) = run_use_case(AdCopy, {**AD, "channels": ["display"], "variants": 1}, runtime=runtime)
+    assert draft.data["headline"] == "Short and sweet" and draft.data["trimmed"] == []
+    assert draft.data["regenerated"] == ["headline", "body", "cta"]
+
+
+def test_brand_voice_template_shapes_the_prompt_and_is_recorded():
+    voice = PromptTemplate(key="marketing.ad_copy.system", body="You write for Acme. {voice}", version=3,
+                           tone="playful", audience="trail runners", words_to_avoid=("cheap",), phrases_to_include=("Run further",))
+    runtime = FakeRuntime()
+    ctx = make_context(templates=templates_from({"marketing.ad_copy.system": voice}))
+    (draft, *_) = run_use_case(AdCopy, AD, runtime=runtime, ctx=ctx)
+    system = runtime.requests[0].system_prompt
+    assert system.startswith("You write for Acme.") and "Tone: playful." in system and "Never use these words: cheap." in system
+    assert draft.params["template_key"] == "marketing.ad_copy.system" and draft.params["template_version"] == 3
+
+
+def test_all_channels_and_variants_share_one_runtime_request():
+    runtime = FakeRuntime(lambda prompt, i: "Ok")
+    drafts = run_use_case(AdCopy, AD, runtime=runtime)
+    assert len(runtime.requests) == 1 and len(runtime.requests[0].prompts) == 2 * 2 * 3
+    assert [(d.data["channel"], d.data["variant"]) for d in drafts] == [("search", 0), ("search", 1), ("display", 0), ("display", 1)]
+    assert len({d.seed for d in drafts}) == 4
+
+
+def test_social_posts_fit_each_platform_with_its_hashtags():
+    runtime = FakeRuntime(lambda prompt, i: "word " * 200)
+    drafts = run_use_case(SocialPost, {"topic": "Spring", "platforms": ["x", "instagram"], "hashtags": ["spring sale", "new in", "eco"], "variants": 1}, runtime=runtime)
+    x_post, insta = drafts
+    assert len(x_post.text) <= 280 and x_post.text.endswith("#SpringSale #NewIn")
+    assert insta.data["hashtags"] == ["#SpringSale", "#NewIn", "#Eco"] and len(insta.text) <= 2200
+
+
+def test_email_variants_are_labelled_for_ab_testing():
+    drafts = run_use_case(EmailSubject, {"campaign": "Winter sale", "variants": 3},
+                          runtime=FakeRuntime(lambda p, i: "Subject: Cosy deals inside" if "subject" in p else "Coats from 49."))
+    assert [d.data["ab_label"] for d in drafts] == ["A", "B", "C"]
+    assert drafts[0].data["subject"] == "Cosy deals inside" and len(drafts[0].data["preview"]) <= 90
+
+
+def test_product_description_uses_the_attributes():
+    runtime = FakeRuntime()
+    run_use_case(ProductDescription, {"name": "Scarf", "attributes": {"material": "recycled wool"}}, runtime=runtime)
+    assert "- material: recycled wool" in runtime.requests[0].prompts[0]
+
+
+@pytest.mark.parametrize(("raw", "clean"), [('Headline: "Run further"', "Run further"), ("**CTA:** Shop now\nmore", "Shop now"),
+                                            ("1. Subject line: Hello", "Hello")])
+def test_clean_line(raw, clean):
+    assert clean_line(raw) == clean
+
+
+def test_trim_and_hashtag_helpers():
+    assert trim_at_word_boundary("hello wonderful world", 15) == "hello wonderful"
+    assert trim_at_word_boundary("supercalifragilistic", 5) == "super"
+    assert hashtag("spring sale!") == "#SpringSale"

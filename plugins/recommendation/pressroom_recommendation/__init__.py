@@ -1,0 +1,1 @@
+"""Pressroom recommendation plugin."""

@@ -1,0 +1,27 @@
+"""Property-based checks of the whole API against its own OpenAPI schema: whatever
+schemathesis sends (valid or not), the API never answers 5xx. Bounded for CI."""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from pressroom.accounts.models import Scope
+from pressroom.accounts.services import api_key_create
+from pressroom.audit.services import SYSTEM
+from pressroom.wsgi import application
+from tests.factories import WorkspaceFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+
+
+@pytest.fixture
+def token(db):
+    _, token = api_key_create(workspace=WorkspaceFactory(), name="fuzz", scopes=list(Scope.values), actor=SYSTEM)
+    return token
+
+
+@pytest.mark.django_db(transaction=True)
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_makes_the_api_fail(case, token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=[not_a_server_error])

@@ -1,0 +1,33 @@
+import pytest
+
+from pressroom.accounts.models import Role
+from pressroom.audit.services import SYSTEM
+from pressroom.jobs import services as job_services
+from pressroom.plugins import ArtifactDraft, ModelProvenance
+from tests.factories import MembershipFactory, UserFactory
+
+PROVENANCE = ModelProvenance(alias="text-default", source="/models/smollm2", revision="sha256:abc", batch_id="b")
+
+
+@pytest.fixture
+def make_artifacts(workspace):
+    """Artifacts made the way the worker makes them: a job that ran and succeeded."""
+
+    def make(*texts: str, use_case: str = "core.text"):
+        job = job_services.job_create(workspace=workspace, use_case_key=use_case, input={"prompt": "Write copy"})
+        job_services.job_start(job=job, worker="test-worker")
+        drafts = [ArtifactDraft(kind="text", variant_index=i, text=t, params={}, provenance=PROVENANCE) for i, t in enumerate(texts)]
+        job_services.job_succeed(job=job, drafts=drafts, actor=SYSTEM)
+        return list(job.artifacts.order_by("variant_index"))
+
+    return make
+
+
+@pytest.fixture
+def reviewer(workspace):
+    return MembershipFactory(workspace=workspace, role=Role.REVIEWER, user=UserFactory(username="rita")).user
+
+
+@pytest.fixture
+def editor(workspace):
+    return MembershipFactory(workspace=workspace, role=Role.EDITOR, user=UserFactory(username="ed")).user

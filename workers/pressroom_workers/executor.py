@@ -1,0 +1,205 @@
+"""Runs a batch of jobs step by step so their runtime requests share model calls.
+
+Each job's use case is a generator that yields runtime requests. At every step the
+pending requests of all live jobs go to the runtime together; results go back to
+their generators. Between steps each job is checked for cancellation and its soft
+time limit: that is the "step boundary" where a running job can stop.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db import DatabaseError
+from django.utils import timezone
+
+from pressroom.conf import pressroom_settings
+from pressroom.core.errors import PressroomError
+from pressroom.jobs import services
+from pressroom.audit.services import Actor
+from pressroom.jobs.models import Artifact, Job
+from pressroom.safety.services import artifacts_fail_closed, artifacts_screen, jobs_input_rescreen
+from pressroom.jobs.validation import use_case_get
+from pressroom.plugins import ArtifactDraft, PluginConfig, RunContext, RuntimeRequest, UseCaseRun
+from pressroom.plugins.services import prompt_template_resolver
+from pressroom_workers.runtime import ModelRuntime, RequestFailed
+from pressroom_workers.safety import ensure_configured_toxicity_scorer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class JobRun:
+    job: Job
+    generator: UseCaseRun
+    pending: RuntimeRequest | None = None
+    drafts: list[ArtifactDraft] | None = None
+    steps_done: int = 0
+    expected_steps: int = 1
+    stopped: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return not self.stopped and self.drafts is None
+
+    def advance(self, value: Any = None, *, first: bool = False) -> None:
+        """Feed a result to the use case and take its next request (or its artifacts)."""
+        try:
+            self.pending = next(self.generator) if first else self.generator.send(value)
+        except StopIteration as finished:
+            self.pending = None
+            self.drafts = list(finished.value or [])
+
+
+@dataclass
+class BatchReport:
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def plugin_settings(label: str) -> dict[str, Any]:
+    try:
+        config = apps.get_app_config(label)
+    except LookupError:
+        return {}
+    return config.settings if isinstance(config, PluginConfig) else {}
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+class JobBatchExecutor:
+    def __init__(self, runtime: ModelRuntime, worker_name: str = "") -> None:
+        self.runtime = runtime
+        self.worker_name = worker_name
+        self.report = BatchReport()
+
+    def run(self, job_ids: list[str]) -> BatchReport:
+        ensure_configured_toxicity_scorer()
+        runs = [run for run in (self._start(job_id) for job_id in dict.fromkeys(job_ids)) if run]
+        runs = self._screen_inputs(runs)
+        while live := [run for run in runs if run.waiting]:
+            results = self.runtime.execute([run.pending for run in live])
+            for run, result in zip(live, results):
+                self._deliver(run, result)
+            for run in live:
+                self._at_step_boundary(run)
+        for run in runs:
+            if run.drafts is not None and not run.stopped:
+                self._finish(run)
+        self._screen_new_artifacts()
+        return self.report
+
+    def _screen_new_artifacts(self) -> None:
+        """Screen the artifacts of every job that succeeded in this batch, the checks
+        batched across jobs. If screening itself breaks, the artifacts go to review."""
+        artifact_ids = list(
+            Artifact.objects.filter(job_id__in=self.report.succeeded + self.report.skipped, status="screening")
+            .values_list("pk", flat=True)
+        )
+        if not artifact_ids:
+            return
+        actor = Actor.worker(self.worker_name)
+        try:
+            artifacts_screen(artifact_ids=artifact_ids, actor=actor)
+        except DatabaseError:
+            raise
+        except Exception as error:  # noqa: BLE001 - fail closed
+            logger.exception("Screening failed; sending artifacts to review")
+            artifacts_fail_closed(artifact_ids=artifact_ids, error=_error_text(error), actor=actor)
+
+    def _start(self, job_id: str) -> JobRun | None:
+        job = services.job_start(job=job_id, worker=self.worker_name)
+        if job is None:
+            # Already finished: a redelivery. If it succeeded but its worker died before
+            # screening, the screening below picks its artifacts up.
+            self.report.skipped.append(str(job_id))
+            return None
+        try:
+            use_case = use_case_get(job.use_case)
+            data = use_case.Input.model_validate(job.input)
+            ctx = RunContext(
+                job_id=str(job.pk), workspace_slug=job.workspace.slug, workspace_id=job.workspace_id,
+                base_seed=job.base_seed, templates=prompt_template_resolver(job.workspace_id),
+                settings=plugin_settings(use_case.plugin),
+            )
+            run = JobRun(job=job, generator=use_case.run(data, ctx), expected_steps=use_case.expected_steps)
+            run.advance(first=True)
+        except Exception as error:  # noqa: BLE001 - a plugin bug fails its own job, not the batch
+            self._fail(job, f"Use case could not start: {_error_text(error)}", error)
+            return None
+        return run
+
+    def _screen_inputs(self, runs: list[JobRun]) -> list[JobRun]:
+        """Screen the inputs again with the worker's own models (detoxify) before any
+        generation; a blocked input fails its job with the rule and the reason."""
+        if not runs:
+            return runs
+        blocked = jobs_input_rescreen(jobs=[run.job for run in runs])
+        for run in runs:
+            if run.job.pk in blocked:
+                run.stopped = True
+                run.generator.close()
+                self._fail(run.job, blocked[run.job.pk])
+        return [run for run in runs if not run.stopped]
+
+    def _deliver(self, run: JobRun, result: Any) -> None:
+        if isinstance(result, RequestFailed):
+            self._stop_with_error(run, result, transient=result.transient)
+            return
+        try:
+            run.advance(result)
+            run.steps_done += 1
+        except Exception as error:  # noqa: BLE001
+            self._stop_with_error(run, error, transient=False)
+
+    def _stop_with_error(self, run: JobRun, error: BaseException, *, transient: bool) -> None:
+        run.stopped = True
+        run.generator.close()
+        if transient:
+            services.job_retry_later(job=run.job, error=_error_text(error), actor=Actor.worker(self.worker_name))
+            self.report.retried.append(str(run.job.pk))
+        else:
+            self._fail(run.job, _error_text(error), error)
+
+    def _fail(self, job: Job, message: str, error: BaseException | None = None) -> None:
+        if error is not None and not isinstance(error, (PressroomError, RequestFailed)):
+            logger.error("Job %s failed:\n%s", job.pk, "".join(traceback.format_exception(error)))
+        services.job_fail(job=job, error=message, actor=Actor.worker(self.worker_name))
+        self.report.failed.append(str(job.pk))
+
+    def _at_step_boundary(self, run: JobRun) -> None:
+        if run.stopped:
+            return
+        if services.job_stop_if_requested(job=run.job):
+            run.stopped = True
+            run.generator.close()
+            self.report.cancelled.append(str(run.job.pk))
+            return
+        soft_limit = timedelta(seconds=pressroom_settings.SOFT_TIME_LIMIT_SECONDS)
+        if run.job.started_at and timezone.now() - run.job.started_at > soft_limit:
+            run.stopped = True
+            run.generator.close()
+            self._fail(run.job, f"Time limit of {soft_limit.seconds}s exceeded.")
+            return
+        if run.waiting:
+            progress = 5 + int(90 * min(run.steps_done, run.expected_steps) / max(run.expected_steps, 1))
+            services.job_set_progress(job=run.job, progress=min(progress, 95))
+
+    def _finish(self, run: JobRun) -> None:
+        try:
+            services.job_succeed(job=run.job, drafts=run.drafts or [], actor=Actor.worker(self.worker_name))
+        except DatabaseError:
+            raise  # the whole batch is redelivered; job_succeed is idempotent
+        except Exception as error:  # noqa: BLE001 - malformed drafts fail this job only
+            self._fail(run.job, f"Could not store artifacts: {_error_text(error)}", error)
+            return
+        self.report.succeeded.append(str(run.job.pk))

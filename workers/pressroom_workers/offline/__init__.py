@@ -1,0 +1,1 @@
+"""Builds the default models from packages on disk, with no network."""

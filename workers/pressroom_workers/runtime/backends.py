@@ -1,0 +1,146 @@
+"""Model backends: load a model folder once, then run a list of compatible items as
+one batched call under torch.inference_mode."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from pressroom_workers.runtime.sources import ResolvedSource
+
+
+@dataclass(frozen=True)
+class TextItem:
+    prompt: str
+    system_prompt: str | None
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+
+
+class Backend:
+    task: ClassVar[str]
+
+    def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
+        self.resolved = resolved
+        self.device = device
+        self.dtype = dtype
+
+    def run(self, items: list[Any], params: dict[str, Any]) -> list[Any]:
+        raise NotImplementedError
+
+
+class TextGenerationBackend(Backend):
+    """Causal LM through transformers: chat template, left-padded batched generate."""
+
+    task = "text-generation"
+
+    def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
+        super().__init__(resolved, device, dtype)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, padding_side="left")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(resolved.path, dtype=dtype).to(device).eval()
+
+    def _render(self, item: TextItem) -> str:
+        if not self.tokenizer.chat_template:
+            return f"{item.system_prompt}\n\n{item.prompt}" if item.system_prompt else item.prompt
+        messages = [{"role": "system", "content": item.system_prompt}] if item.system_prompt else []
+        messages.append({"role": "user", "content": item.prompt})
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def run(self, items: list[TextItem], params: dict[str, Any]) -> list[tuple[str, int]]:
+        encoded = self.tokenizer(
+            [self._render(item) for item in items], return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(self.device)
+        sampling = params["temperature"] > 0
+        if sampling:
+            # Sampled items never share a call (see engine), so one seed fixes the draw.
+            torch.manual_seed(items[0].seed or 0)
+        with torch.inference_mode():
+            output = self.model.generate(
+                **encoded,
+                max_new_tokens=params["max_new_tokens"],
+                do_sample=sampling,
+                temperature=params["temperature"] if sampling else None,
+                top_p=params["top_p"] if sampling else None,
+                top_k=None,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        new_tokens = output[:, encoded["input_ids"].shape[1] :]
+        return [self._decode(row) for row in new_tokens]
+
+    def _decode(self, row: torch.Tensor) -> tuple[str, int]:
+        ids = row.tolist()
+        eos = self.tokenizer.eos_token_id
+        length = ids.index(eos) if eos in ids else len(ids)
+        return self.tokenizer.decode(ids[:length], skip_special_tokens=True).strip(), length
+
+
+class TextToImageBackend(Backend):
+    """diffusers pipeline; one call per group of equal size, steps and guidance."""
+
+    task = "text-to-image"
+
+    def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
+        super().__init__(resolved, device, dtype)
+        from diffusers import AutoPipelineForText2Image
+
+        # Safety is Pressroom's own stage, applied to every artifact after generation.
+        self.pipeline = AutoPipelineForText2Image.from_pretrained(
+            resolved.path, dtype=dtype, safety_checker=None, requires_safety_checker=False
+        ).to(device)
+        self.pipeline.set_progress_bar_config(disable=True)
+
+    def run(self, items: list[ImageItem], params: dict[str, Any]) -> list[bytes]:
+        generators = [torch.Generator(device=self.device).manual_seed(item.seed) for item in items]
+        negatives = [item.negative_prompt or "" for item in items]
+        with torch.inference_mode():
+            images = self.pipeline(
+                prompt=[item.prompt for item in items],
+                negative_prompt=negatives if any(negatives) else None,
+                generator=generators,
+                num_inference_steps=params["steps"],
+                guidance_scale=params["guidance_scale"],
+                width=params["width"],
+                height=params["height"],
+                output_type="pil",
+            ).images
+        return [_png_bytes(image) for image in images]
+
+
+def _png_bytes(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class SentenceEmbeddingBackend(Backend):
+    task = "sentence-embedding"
+
+    def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
+        super().__init__(resolved, device, dtype)
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(resolved.path), device=str(device))
+        if dtype == torch.float16:
+            self.model.half()
+
+    def run(self, items: list[str], params: dict[str, Any]) -> list[list[float]]:
+        with torch.inference_mode():
+            vectors = self.model.encode(items, batch_size=len(items), convert_to_numpy=True)
+        return vectors.astype("float32").tolist()
+
+
+BACKENDS: dict[str, type[Backend]] = {
+    backend.task: backend for backend in (TextGenerationBackend, TextToImageBackend, SentenceEmbeddingBackend)
+}

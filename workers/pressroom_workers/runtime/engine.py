@@ -1,0 +1,265 @@
+"""Executes runtime requests from many jobs: expands them into items, groups items
+that can share a model call, runs each group in chunks, and hands results back."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pressroom.plugins import (
+    EmbeddingOutput,
+    EmbedTexts,
+    GenerateImages,
+    GenerateText,
+    ImageOutput,
+    ModelProvenance,
+    RuntimeRequest,
+    TextOutput,
+)
+from pressroom_workers.runtime.backends import BACKENDS, Backend, ImageItem, TextItem
+from pressroom_workers.runtime.device import is_out_of_memory, pick_device, pick_dtype, release_cached_memory
+from pressroom_workers.runtime.sources import ModelNotAvailable, ModelSpec, resolve_source
+
+logger = logging.getLogger(__name__)
+
+# Items per model call, by task: generation is bounded by memory, embeddings are cheap.
+MAX_ITEMS_PER_CALL = {"text-generation": 32, "text-to-image": 8, "sentence-embedding": 256}
+
+
+class RequestFailed(Exception):
+    """A runtime request could not be served; `transient` errors are worth a retry."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class OutOfMemoryAtBatchOne(RequestFailed):
+    def __init__(self, alias: str) -> None:
+        super().__init__(f"Model {alias!r} ran out of device memory even for a single item", transient=True)
+
+
+@dataclass
+class LoadedModel:
+    spec: ModelSpec
+    backend: Backend
+    load_seconds: float
+
+    def provenance(self, batch_id: str, batch_size: int) -> ModelProvenance:
+        resolved = self.backend.resolved
+        return ModelProvenance(
+            alias=self.spec.alias,
+            source=resolved.source,
+            revision=resolved.revision,
+            placeholder=resolved.placeholder,
+            device=str(self.backend.device),
+            dtype=str(self.backend.dtype).removeprefix("torch."),
+            batch_id=batch_id,
+            batch_size=batch_size,
+        )
+
+
+@dataclass
+class _Item:
+    request_index: int
+    position: int
+    payload: Any
+
+
+@dataclass
+class ModelCall:
+    """One batched model call, kept for status pages, tests and benchmarks."""
+
+    alias: str
+    size: int
+    seconds: float
+
+
+@dataclass
+class _Group:
+    alias: str
+    params: dict[str, Any]
+    items: list[_Item] = field(default_factory=list)
+
+
+def _text_group_params(request: GenerateText, seed: int | None) -> dict[str, Any]:
+    params = {"max_new_tokens": request.max_new_tokens, "temperature": request.temperature, "top_p": request.top_p}
+    if request.temperature > 0:
+        # Sampling draws from one RNG per call: a sampled item gets a call of its own so
+        # its seed alone decides its output, whatever else is queued.
+        params["seed"] = seed
+    return params
+
+
+def _expand(request: RuntimeRequest) -> list[tuple[str, dict[str, Any], Any]]:
+    """(alias, group params, payload) for every item of a request."""
+    if isinstance(request, GenerateText):
+        seeds = request.seeds or (None,) * len(request.prompts)
+        return [
+            (request.model, _text_group_params(request, seed), TextItem(prompt, request.system_prompt, seed))
+            for prompt, seed in zip(request.prompts, seeds)
+        ]
+    if isinstance(request, GenerateImages):
+        params = {
+            "width": request.width,
+            "height": request.height,
+            "steps": request.steps,
+            "guidance_scale": request.guidance_scale,
+        }
+        return [
+            (request.model, params, ImageItem(prompt, request.negative_prompt, seed))
+            for prompt, seed in zip(request.prompts, request.seeds)
+        ]
+    if isinstance(request, EmbedTexts):
+        return [(request.model, {}, text) for text in request.texts]
+    raise RequestFailed(f"Unknown runtime request {type(request).__name__}")
+
+
+class ModelRuntime:
+    def __init__(self, loader: Callable[[str], LoadedModel] | None = None) -> None:
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+        self._loader = loader or self._load
+        self.calls: list[ModelCall] = []
+
+    # -- models --------------------------------------------------------------
+    def _load(self, alias: str) -> LoadedModel:
+        spec = ModelSpec.from_settings(alias)
+        if spec.task not in BACKENDS:
+            raise ModelNotAvailable(f"Model {alias!r} has unknown task {spec.task!r} (known: {', '.join(BACKENDS)})")
+        started = time.perf_counter()
+        resolved = resolve_source(spec)
+        device = pick_device(spec.device)
+        backend = BACKENDS[spec.task](resolved, device, pick_dtype(spec.dtype, device))
+        seconds = time.perf_counter() - started
+        logger.info("Loaded model %s from %s on %s in %.1fs", alias, resolved.source, device, seconds)
+        return LoadedModel(spec=spec, backend=backend, load_seconds=seconds)
+
+    def model(self, alias: str) -> LoadedModel:
+        """The loaded model for an alias, loading it on first use (once per process)."""
+        with self._lock:
+            if alias not in self._models:
+                self._models[alias] = self._loader(alias)
+            return self._models[alias]
+
+    def loaded_aliases(self) -> list[str]:
+        return sorted(self._models)
+
+    # -- execution -----------------------------------------------------------
+    def execute(self, requests: Sequence[RuntimeRequest]) -> list[Any]:
+        """Serve requests together; each entry of the result is the request's output
+        or a RequestFailed. One failing group does not fail unrelated requests."""
+        groups, failures = self._group(requests)
+        outputs: dict[tuple[int, int], Any] = {}
+        provenances: dict[tuple[int, int], ModelProvenance] = {}
+        for group in groups.values():
+            try:
+                self._run_group(group, outputs, provenances)
+            except Exception as error:  # noqa: BLE001 - reported per request, never swallowed
+                failure = error if isinstance(error, RequestFailed) else RequestFailed(f"{type(error).__name__}: {error}")
+                if isinstance(error, ModelNotAvailable):
+                    failure = RequestFailed(str(error))
+                logger.exception("Model group %s failed", group.alias)
+                for item in group.items:
+                    failures[item.request_index] = failure
+        return [
+            failures.get(index) or self._assemble(request, index, outputs, provenances)
+            for index, request in enumerate(requests)
+        ]
+
+    def _group(self, requests: Sequence[RuntimeRequest]) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
+        groups: dict[Any, _Group] = {}
+        failures: dict[int, RequestFailed] = {}
+        for index, request in enumerate(requests):
+            try:
+                expanded = _expand(request)
+            except RequestFailed as error:
+                failures[index] = error
+                continue
+            for position, (alias, params, payload) in enumerate(expanded):
+                key = (type(request).__name__, alias, tuple(sorted(params.items())))
+                groups.setdefault(key, _Group(alias, params)).items.append(_Item(index, position, payload))
+        return groups, failures
+
+    def _run_group(self, group: _Group, outputs: dict, provenances: dict) -> None:
+        model = self.model(group.alias)
+        chunk = MAX_ITEMS_PER_CALL.get(model.spec.task, 8)
+        for start in range(0, len(group.items), chunk):
+            self._run_chunk(model, group.params, group.items[start : start + chunk], outputs, provenances)
+
+    def _run_chunk(self, model: LoadedModel, params: dict, items: list[_Item], outputs: dict, provenances: dict) -> None:
+        try:
+            started = time.perf_counter()
+            results = model.backend.run([item.payload for item in items], params)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            release_cached_memory()
+            if len(items) == 1:
+                raise OutOfMemoryAtBatchOne(model.spec.alias) from error
+            # Out of device memory: halve the batch and try again.
+            middle = len(items) // 2
+            logger.warning("Out of memory with %d items on %s; splitting", len(items), model.spec.alias)
+            self._run_chunk(model, params, items[:middle], outputs, provenances)
+            self._run_chunk(model, params, items[middle:], outputs, provenances)
+            return
+        self.calls.append(ModelCall(model.spec.alias, len(items), time.perf_counter() - started))
+        provenance = model.provenance(batch_id=uuid.uuid4().hex, batch_size=len(items))
+        for item, result in zip(items, results):
+            outputs[(item.request_index, item.position)] = result
+            provenances[(item.request_index, item.position)] = provenance
+
+    def _assemble(self, request: RuntimeRequest, index: int, outputs: dict, provenances: dict) -> Any:
+        if isinstance(request, GenerateText):
+            return [
+                TextOutput(
+                    text=outputs[(index, position)][0],
+                    new_tokens=outputs[(index, position)][1],
+                    seed=request.seeds[position] if request.seeds else None,
+                    params={
+                        "max_new_tokens": request.max_new_tokens,
+                        "temperature": request.temperature,
+                        "top_p": request.top_p,
+                        "system_prompt": request.system_prompt,
+                        "prompt": prompt,
+                        "new_tokens": outputs[(index, position)][1],
+                    },
+                    provenance=provenances[(index, position)],
+                )
+                for position, prompt in enumerate(request.prompts)
+            ]
+        if isinstance(request, GenerateImages):
+            return [
+                ImageOutput(
+                    png=outputs[(index, position)],
+                    seed=request.seeds[position],
+                    params={
+                        "width": request.width,
+                        "height": request.height,
+                        "steps": request.steps,
+                        "guidance_scale": request.guidance_scale,
+                        "negative_prompt": request.negative_prompt,
+                        "prompt": prompt,
+                    },
+                    provenance=provenances[(index, position)],
+                )
+                for position, prompt in enumerate(request.prompts)
+            ]
+        vectors = [outputs[(index, position)] for position in range(len(request.texts))]
+        return EmbeddingOutput(vectors=vectors, provenance=provenances.get((index, 0)))
+
+
+_runtime: ModelRuntime | None = None
+
+
+def get_runtime() -> ModelRuntime:
+    """The process-wide runtime: models stay loaded for the life of the worker process."""
+    global _runtime
+    if _runtime is None:
+        _runtime = ModelRuntime()
+    return _runtime

@@ -1,0 +1,84 @@
+"""Celery tasks. Thin: they hand job ids to the executor and decide acknowledgement."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery_batches import Batches, SimpleRequest
+from celery_batches.trace import apply_batches_task
+
+from pressroom.audit.services import Actor
+from pressroom.celery import RUN_JOBS_TASK, app
+from pressroom.conf import pressroom_settings
+from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
+from pressroom.safety.services import SCREEN_TASK, artifacts_screen
+from pressroom_workers.executor import JobBatchExecutor
+from pressroom_workers.runtime import get_runtime
+from pressroom_workers.safety import ensure_configured_toxicity_scorer
+
+logger = logging.getLogger(__name__)
+
+BATCH_DONE = "batch-done"
+
+
+class JobBatches(Batches):
+    """celery-batches with delivery rules for GPU work.
+
+    Messages are acknowledged only after their jobs' results are committed. If the
+    batch raises (database gone, ...) or its pool process dies (SIGKILL, OOM killer,
+    hard time limit), every message is rejected back to the queue so another worker
+    runs it; job_start counts the attempt and skips jobs that already finished.
+    """
+
+    def flush(self, requests: Any) -> Any:
+        serializable = ([SimpleRequest.from_request(request) for request in requests],)
+
+        def on_return(result: Any) -> None:
+            for request in requests:
+                if result == BATCH_DONE:
+                    request.acknowledge()
+                else:
+                    request.reject(requeue=True)
+
+        def on_error(error: Any) -> None:
+            logger.error("Batch of %d jobs lost (%r); requeueing", len(requests), error)
+            for request in requests:
+                request.reject(requeue=True)
+
+        return self._pool.apply_async(
+            apply_batches_task,
+            (self, serializable, 0, None),
+            callback=on_return,
+            error_callback=on_error,
+            timeout=pressroom_settings.HARD_TIME_LIMIT_SECONDS,
+        )
+
+
+@app.task(
+    base=JobBatches,
+    name=RUN_JOBS_TASK,
+    acks_late=True,
+    flush_every=pressroom_settings.BATCH_SIZE,
+    flush_interval=pressroom_settings.BATCH_WAIT_SECONDS,
+)
+def run_jobs(requests: list[SimpleRequest]) -> str:
+    job_ids = [request.kwargs["job_id"] for request in requests]
+    worker = requests[0].hostname or "" if requests else ""
+    report = JobBatchExecutor(get_runtime(), worker_name=worker).run(job_ids)
+    logger.info("Batch of %d jobs: %s", len(job_ids), report)
+    return BATCH_DONE
+
+
+@app.task(name=SCREEN_TASK, acks_late=True, queue="cpu")
+def screen_artifacts(artifact_ids: list[str]) -> None:
+    """Screen new revisions (edits, redactions). Idempotent: screened ones are skipped."""
+    ensure_configured_toxicity_scorer()
+    artifacts_screen(artifact_ids=artifact_ids, actor=Actor.worker(screen_artifacts.request.hostname or "worker"))
+
+
+@app.task(name=DELIVER_TASK, bind=True, acks_late=True, queue="cpu", max_retries=None)
+def deliver_webhook(self, delivery_id: int) -> None:
+    """One delivery attempt; the service logs it and says when to try again."""
+    retry_in = webhook_delivery_attempt(delivery_id=delivery_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
