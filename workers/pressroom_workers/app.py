@@ -16,3 +16,4 @@ app.conf.worker_prefetch_multiplier = pressroom_settings.BATCH_SIZE
 import pressroom_workers.tasks  # noqa: E402,F401
 
 __all__ = ["app"]
+import pressroom_workers.heartbeat  # noqa: E402,F401

@@ -13,6 +13,7 @@ from pressroom.conf import pressroom_settings
 from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
 from pressroom.safety.services import SCREEN_TASK, artifacts_screen
 from pressroom_workers.executor import JobBatchExecutor
+from pressroom_workers.heartbeat import report_models
 from pressroom_workers.runtime import get_runtime
 from pressroom_workers.safety import ensure_configured_toxicity_scorer
 
@@ -64,8 +65,11 @@ class JobBatches(Batches):
 def run_jobs(requests: list[SimpleRequest]) -> str:
     job_ids = [request.kwargs["job_id"] for request in requests]
     worker = requests[0].hostname or "" if requests else ""
-    report = JobBatchExecutor(get_runtime(), worker_name=worker).run(job_ids)
+    runtime = get_runtime()
+    report = JobBatchExecutor(runtime, worker_name=worker).run(job_ids)
     logger.info("Batch of %d jobs: %s", len(job_ids), report)
+    if worker:
+        report_models(worker, runtime)
     return BATCH_DONE
 
 

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
-from pressroom.accounts.models import Membership, Workspace
-from pressroom.accounts.services import membership_remove, membership_set
+from pressroom.accounts.models import ApiKey, Membership, Scope, Workspace
+from pressroom.accounts.services import api_key_create, api_key_revoke, membership_remove, membership_set
 from pressroom.audit.services import Actor
+from pressroom.core.errors import PressroomError
 
 
 @admin.register(Workspace)
@@ -30,3 +32,58 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for membership in queryset:
             self.delete_model(request, membership)
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiKey
+        fields = ("workspace", "name", "scopes", "expires_at")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created and revoked through the services (hashed, audited); the token is
+    shown once, in the confirmation message."""
+
+    list_display = ("name", "workspace", "prefix", "scope_list", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("workspace", "revoked_at")
+    search_fields = ("name", "prefix")
+    actions = ("revoke",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else [field.name for field in ApiKey._meta.fields]
+
+    @admin.display(description="Scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        key, token = api_key_create(workspace=obj.workspace, name=obj.name, scopes=form.cleaned_data["scopes"],
+                                    actor=Actor.for_user(request.user), expires_at=obj.expires_at)
+        obj.pk = key.pk
+        self.message_user(request, f"Token for {key.name} (copy it now, it is shown only once): {token}", messages.WARNING)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the audit trail keeps the key's history
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset) -> None:
+        actor = Actor.for_user(request.user)
+        for key in queryset:
+            try:
+                api_key_revoke(key=key, actor=actor)
+            except PressroomError as error:
+                self.message_user(request, f"{key}: {error.message}", messages.ERROR)
+        self.message_user(request, "Selected keys are revoked.", messages.SUCCESS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -96,10 +97,19 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def json_404(request, exception=None):
+    """JSON under /api/, the dashboard's page elsewhere."""
+    if not _wants_json(request):
+        return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
 def json_500(request):
+    if not _wants_json(request):
+        return defaults.server_error(request)
     return JsonResponse(error_body("server_error", "Internal error; it has been logged."), status=500)
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from pressroom.audit.models import AuditEvent
 from pressroom.jobs.models import Artifact, Job
+from pressroom.jobs.selectors import job_queue_position
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -51,10 +52,7 @@ class JobSerializer(serializers.ModelSerializer):
         return ArtifactSerializer(job.artifacts.all(), many=True, context=self.context).data
 
     def get_queue_position(self, job) -> int | None:
-        if job.status != "queued":
-            return None
-        return Job.objects.filter(workspace_id=job.workspace_id, status="queued", modality=job.modality,
-                                  created_at__lt=job.created_at).count() + 1
+        return job_queue_position(job)
 
 
 class JobCreateSerializer(serializers.Serializer):

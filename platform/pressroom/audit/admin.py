@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import StreamingHttpResponse
 
+from pressroom.audit.export import iter_jsonl
 from pressroom.audit.models import AuditEvent
 
 
@@ -11,6 +13,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "actor_type", "workspace")
     search_fields = ("object_id", "actor_label", "hash")
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    actions = ("export_jsonl",)
+
+    @admin.action(description="Export selected events as JSON Lines")
+    def export_jsonl(self, request, queryset):
+        response = StreamingHttpResponse(iter_jsonl(queryset.order_by("workspace_id", "sequence")), content_type="application/x-ndjson")
+        response["Content-Disposition"] = 'attachment; filename="audit-events.jsonl"'
+        return response
 
     def has_add_permission(self, request) -> bool:
         return False

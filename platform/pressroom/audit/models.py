@@ -66,6 +66,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
+    @property
+    def action_label(self) -> str:
+        from pressroom.audit.registry import audit_actions
+
+        return audit_actions.label(self.action) if self.action in audit_actions else self.action
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("Audit events are append-only: an existing event cannot be saved again")

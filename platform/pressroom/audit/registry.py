@@ -37,6 +37,7 @@ CORE_ACTIONS = {
     "job.retry_scheduled": "Job retry scheduled",
     "job.cancel_requested": "Job cancellation requested",
     "job.cancelled": "Job cancelled",
+    "job.retried": "Job retried by an operator",
     "job.input_blocked": "Job input blocked by safety",
     "artifact.created": "Artifact created",
     "artifact.screened": "Artifact screened",

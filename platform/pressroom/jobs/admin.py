@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from pressroom.audit.services import Actor
 from pressroom.core.errors import PressroomError
-from pressroom.jobs.models import Artifact, Job
-from pressroom.jobs.services import job_cancel
+from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
+from pressroom.jobs.services import job_cancel, job_retry
 from pressroom.safety.services import artifact_approve, artifact_publish, artifact_reject
 
 
@@ -21,12 +22,24 @@ def _each_through_service(modeladmin, request, queryset, service, done: str) -> 
         modeladmin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
 
 
+def artifact_preview(artifact: Artifact, size: int = 96) -> str:
+    if artifact.kind == "image" and artifact.file:
+        return format_html('<a href="{}" target="_blank"><img src="{}" alt="variant {}" style="max-width:{}px;max-height:{}px"></a>',
+                           artifact.file.url, artifact.file.url, artifact.variant_index + 1, size, size)
+    text = artifact.text or ""
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
 class ArtifactInline(admin.TabularInline):
     model = Artifact
     extra = 0
     can_delete = False
-    fields = ("variant_index", "kind", "status", "text", "file", "model_alias", "seed")
+    fields = ("variant_index", "kind", "status", "preview", "model_alias", "seed")
     readonly_fields = fields
+
+    @admin.display(description="Preview")
+    def preview(self, artifact: Artifact) -> str:
+        return artifact_preview(artifact)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -39,7 +52,7 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ("id", "use_case", "idempotency_key")
     readonly_fields = [field.name for field in Job._meta.fields]
     inlines = (ArtifactInline,)
-    actions = ("cancel_jobs",)
+    actions = ("cancel_jobs", "retry_jobs")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -49,12 +62,25 @@ class JobAdmin(admin.ModelAdmin):
         actor = Actor.for_user(request.user)
         _each_through_service(self, request, queryset, lambda job: job_cancel(job=job, actor=actor), "cancelled")
 
+    @admin.action(description="Retry selected failed or cancelled jobs")
+    def retry_jobs(self, request, queryset) -> None:
+        actor = Actor.for_user(request.user)
+        _each_through_service(self, request, queryset, lambda job: job_retry(job=job, actor=actor), "queued again")
+
 
 @admin.register(Artifact)
 class ArtifactAdmin(admin.ModelAdmin):
-    list_display = ("id", "job", "kind", "variant_index", "status", "model_alias", "model_placeholder", "created_at")
-    list_filter = ("kind", "status", "safety_decision", "model_alias")
-    readonly_fields = [field.name for field in Artifact._meta.fields]
+    list_display = ("id", "preview", "job", "kind", "variant_index", "status", "model_alias", "model_placeholder", "created_at")
+    list_filter = ("kind", "status", "safety_decision", "model_alias", "workspace")
+    readonly_fields = ["large_preview", *[field.name for field in Artifact._meta.fields]]
+
+    @admin.display(description="Preview")
+    def preview(self, artifact: Artifact) -> str:
+        return artifact_preview(artifact, 64)
+
+    @admin.display(description="Preview")
+    def large_preview(self, artifact: Artifact) -> str:
+        return artifact_preview(artifact, 512)
     actions = ("approve", "reject", "publish")
 
     @admin.action(description="Approve selected artifacts")
@@ -77,6 +103,15 @@ class ArtifactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ("name", "queues", "device", "loaded_models", "last_seen")
+    readonly_fields = [field.name for field in WorkerHeartbeat._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

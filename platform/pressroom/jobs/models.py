@@ -148,3 +148,22 @@ class Artifact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} artifact {self.variant_index} of job {self.job_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """What a worker last reported: its queues, device and the models it holds. Written
+    by the worker itself, read by the operators' status page."""
+
+    name = models.CharField(max_length=255, unique=True)
+    queues = models.JSONField(default=list)
+    device = models.CharField(max_length=64, blank=True)
+    loaded_models = models.JSONField(default=list)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-last_seen",)
+
+    def __str__(self) -> str:
+        return self.name

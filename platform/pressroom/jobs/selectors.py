@@ -19,3 +19,23 @@ def job_get(*, workspace: Workspace, job_id) -> Job:
 def artifact_list(*, workspace: Workspace, job_id=None) -> QuerySet[Artifact]:
     artifacts = Artifact.objects.filter(workspace=workspace)
     return artifacts.filter(job_id=job_id) if job_id else artifacts
+
+
+def job_queue_position(job: Job) -> int | None:
+    """1 for the next job its queue will serve; None once it has left the queue. Counts
+    every workspace: the queue is shared, and so is the wait."""
+    if job.status != "queued":
+        return None
+    ahead = Job.objects.filter(status="queued", modality=job.modality)
+    return ahead.filter(priority__gt=job.priority).count() + ahead.filter(
+        priority=job.priority, created_at__lt=job.created_at).count() + 1
+
+
+def review_queue(*, workspace: Workspace) -> QuerySet[Artifact]:
+    """Artifacts waiting for a human: flagged ones first, then passed ones (when the
+    workspace does not approve automatically), oldest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    waiting = Artifact.objects.filter(workspace=workspace, status__in=("flagged", "passed"))
+    order = Case(When(status="flagged", then=Value(0)), default=Value(1), output_field=IntegerField())
+    return waiting.annotate(flag_first=order).order_by("flag_first", "created_at").select_related("job").prefetch_related("verdicts")

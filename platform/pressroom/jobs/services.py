@@ -4,6 +4,7 @@ r"""Writes for jobs and artifacts. Every state change lives here, never in views
       |                  |  \--fail-----> failed
       |                  |  \--retry----> queued (transient error, backoff)
       \--cancel--> cancelled <--cancel at the next step boundary--/
+    failed / cancelled --retry (operator)--> queued
 """
 from __future__ import annotations
 
@@ -290,6 +291,20 @@ def job_cancel(*, job: JobRef, actor: Actor = SYSTEM) -> Job:
     elif job.cancel_requested_at is None:
         _save(job, cancel_requested_at=timezone.now())
         _audit(job, "job.cancel_requested", actor)
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: JobRef, actor: Actor) -> Job:
+    """An operator's retry of a failed or cancelled job: queued again with fresh attempts.
+    Its earlier error stays in the audit trail."""
+    job = _lock(job)
+    _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
+    before = {"status": job.status, "error": job.error_message, "attempts": job.attempts}
+    _save(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
+          cancel_requested_at=None, started_at=None)
+    _audit(job, "job.retried", actor, {"before": before})
+    _enqueue_on_commit(job)
     return job
 
 

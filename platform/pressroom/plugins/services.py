@@ -1,6 +1,8 @@
 """Prompt templates per workspace, versioned and audited."""
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 from django.db.models import Max
 
@@ -33,16 +35,49 @@ def prompt_template_save(
     return stored
 
 
-def prompt_template_resolver(workspace_id: int):
-    """For RunContext: the latest stored version for a key, or the plugin's default."""
+# The workspace-wide brand voice (tone, audience, words to avoid, phrases to include),
+# edited in the dashboard's brand settings. Templates without a voice of their own take it.
+BRAND_VOICE_KEY = "brand.voice"
 
+
+def _latest(workspace_id: int, key: str) -> StoredPromptTemplate | None:
+    return StoredPromptTemplate.objects.filter(workspace_id=workspace_id, key=key).order_by("-version").first()
+
+
+def _has_voice(stored: StoredPromptTemplate) -> bool:
+    return bool(stored.tone or stored.audience or stored.words_to_avoid or stored.phrases_to_include)
+
+
+def brand_voice_get(*, workspace_id: int) -> StoredPromptTemplate | None:
+    return _latest(workspace_id, BRAND_VOICE_KEY)
+
+
+def brand_voice_save(*, workspace: Workspace, actor: Actor, tone: str, audience: str,
+                     words_to_avoid: list[str], phrases_to_include: list[str]) -> StoredPromptTemplate:
+    return prompt_template_save(workspace=workspace, key=BRAND_VOICE_KEY, body="Workspace brand voice", actor=actor,
+                                tone=tone, audience=audience, words_to_avoid=words_to_avoid,
+                                phrases_to_include=phrases_to_include)
+
+
+def prompt_template_resolver(workspace_id: int):
+    """For RunContext: the latest stored version for a key (or the plugin's default body),
+    with the workspace's brand voice where the template has no voice of its own."""
+
+    @functools.cache
+    def brand_voice() -> StoredPromptTemplate | None:  # once per job run, not per template
+        return brand_voice_get(workspace_id=workspace_id)
+
+    @functools.cache
     def resolve(key: str, default_body: str) -> PromptTemplate:
-        stored = StoredPromptTemplate.objects.filter(workspace_id=workspace_id, key=key).order_by("-version").first()
-        if stored is None:
-            return PromptTemplate(key=key, body=default_body)
+        stored = _latest(workspace_id, key)
+        body, version = (stored.body, stored.version) if stored else (default_body, 0)
+        voice = stored if stored is not None and _has_voice(stored) else brand_voice()
+        if voice is None:
+            return PromptTemplate(key=key, body=body, version=version)
         return PromptTemplate(
-            key=key, body=stored.body, version=stored.version, tone=stored.tone, audience=stored.audience,
-            words_to_avoid=tuple(stored.words_to_avoid), phrases_to_include=tuple(stored.phrases_to_include),
+            key=key, body=body, version=version, tone=voice.tone, audience=voice.audience,
+            words_to_avoid=tuple(voice.words_to_avoid), phrases_to_include=tuple(voice.phrases_to_include),
+            voice_version=voice.version if voice.key == BRAND_VOICE_KEY else 0,
         )
 
     return resolve

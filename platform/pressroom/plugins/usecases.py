@@ -47,6 +47,8 @@ class PromptTemplate:
     audience: str = ""
     words_to_avoid: tuple[str, ...] = ()
     phrases_to_include: tuple[str, ...] = ()
+    # Version of the workspace's brand voice this template took its voice from (0: none).
+    voice_version: int = 0
 
     def voice_instructions(self) -> str:
         parts = []
@@ -66,7 +68,10 @@ class PromptTemplate:
 
     @property
     def provenance(self) -> dict[str, Any]:
-        return {"template_key": self.key, "template_version": self.version}
+        provenance = {"template_key": self.key, "template_version": self.version}
+        if self.voice_version:
+            provenance["brand_voice_version"] = self.voice_version
+        return provenance
 
 
 class _KeepMissing(dict):

@@ -1,0 +1,10 @@
+"""The operators' status page inside the Django admin."""
+from django.contrib import admin
+from django.template.response import TemplateResponse
+
+from pressroom.jobs.operations import platform_status
+
+
+def status_view(request):
+    context = {**admin.site.each_context(request), "title": "Platform status", **platform_status()}
+    return TemplateResponse(request, "admin/pressroom_status.html", context)

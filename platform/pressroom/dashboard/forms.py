@@ -1,0 +1,208 @@
+"""Dashboard forms. A use case's form is generated from its input JSON schema (the same
+pydantic model that validates REST requests), so a plugin never writes form code. Django
+fields only shape the widgets and parse strings; the use case's schema, run by the job
+service, is the single validator, and its field-level messages land on these fields."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from pressroom.accounts.models import Scope
+
+JSON_HELP = "JSON."
+
+
+def _unwrap_optional(prop: dict) -> tuple[dict, bool]:
+    """`X | None` appears as anyOf [X, null]: the field is X, and may be left empty."""
+    options = prop.get("anyOf")
+    if options:
+        concrete = [option for option in options if option.get("type") != "null"]
+        if len(concrete) == 1:
+            return {**prop, **concrete[0]}, True
+    return prop, False
+
+
+class LinesField(forms.CharField):
+    """A list of strings, one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+
+class PairsField(forms.CharField):
+    """A string-to-string mapping, one `name: value` per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def to_python(self, value: Any) -> dict[str, str]:
+        pairs = {}
+        for number, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, colon, text = line.partition(":")
+            if not colon or not name.strip():
+                raise forms.ValidationError(f"Line {number}: write it as 'name: value'.")
+            pairs[name.strip()] = text.strip()
+        return pairs
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
+
+
+class JsonField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"})
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return json.dumps(value, indent=2) if isinstance(value, (dict, list)) else value
+
+
+def _number_attrs(prop: dict) -> dict[str, Any]:
+    attrs = {}
+    if "minimum" in prop:
+        attrs["min"] = prop["minimum"]
+    if "maximum" in prop:
+        attrs["max"] = prop["maximum"]
+    if "multipleOf" in prop:
+        attrs["step"] = prop["multipleOf"]
+    return attrs
+
+
+def _field_for(prop: dict, required: bool) -> forms.Field:
+    prop, optional = _unwrap_optional(prop)
+    required = required and not optional
+    common = {"required": required, "label": prop.get("title"), "help_text": prop.get("description", "")}
+    kind, items = prop.get("type"), prop.get("items", {})
+    if "enum" in prop:
+        return forms.ChoiceField(choices=[(v, str(v).replace("_", " ")) for v in prop["enum"]], **common)
+    if kind == "array" and "enum" in items:
+        return forms.MultipleChoiceField(choices=[(v, v) for v in items["enum"]], widget=forms.CheckboxSelectMultiple, **common)
+    if kind == "array" and items.get("type") == "string":
+        return LinesField(**{**common, "help_text": common["help_text"] or "One per line."})
+    if kind == "object" and prop.get("additionalProperties", {}).get("type") == "string":
+        return PairsField(**{**common, "help_text": common["help_text"] or "One 'name: value' per line."})
+    if kind == "integer":
+        return forms.IntegerField(widget=forms.NumberInput(attrs=_number_attrs(prop)), **common)
+    if kind == "number":
+        return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any", **_number_attrs(prop)}), **common)
+    if kind == "boolean":
+        return forms.BooleanField(**{**common, "required": False})
+    if kind == "string":
+        long_text = prop.get("maxLength", 10_000) > 300
+        widget = forms.Textarea(attrs={"rows": 3}) if long_text else forms.TextInput()
+        return forms.CharField(widget=widget, strip=True, **common)
+    return JsonField(**{**common, "help_text": common["help_text"] or JSON_HELP})
+
+
+class UseCaseForm(forms.Form):
+    """Built per use case from its JSON schema; `raw_input()` is what the job service validates."""
+
+    priority = forms.IntegerField(min_value=0, max_value=9, initial=5, help_text="9 is most urgent.",
+                                  widget=forms.NumberInput(attrs={"min": 0, "max": 9}))
+
+    def __init__(self, *args: Any, schema: dict, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        required = set(schema.get("required", ()))
+        self.input_names = []
+        fields = {}
+        for name, prop in schema.get("properties", {}).items():
+            field = _field_for(prop, name in required)
+            if "default" in prop and prop["default"] is not None:
+                field.initial = prop["default"]
+            fields[name] = field
+            self.input_names.append(name)
+        self.fields = {**fields, "priority": self.fields["priority"]}
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("aria-describedby", f"err-{name} help-{name}")
+
+    def raw_input(self) -> dict[str, Any]:
+        """Cleaned values, leaving out empty optional ones so the schema's defaults apply."""
+        data = {}
+        for name in self.input_names:
+            value = self.cleaned_data.get(name)
+            if value in (None, "", [], {}) and not self.fields[name].required:
+                continue
+            data[name] = value
+        return data
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Field-level messages from the service: `channels.0` belongs to `channels`."""
+        for path, messages in errors.items():
+            name = path.split(".")[0]
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message if name in self.fields else f"{path}: {message}")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EditForm(forms.Form):
+    text = forms.CharField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 8}), strip=False)
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class BrandVoiceForm(forms.Form):
+    tone = forms.CharField(required=False, max_length=200, help_text="e.g. warm, confident, plain-spoken")
+    audience = forms.CharField(required=False, max_length=200)
+    words_to_avoid = LinesField(required=False, help_text="Kept out of prompts' wording. One per line.")
+    phrases_to_include = LinesField(required=False, help_text="Asked for in every text. One per line.")
+
+
+class SafetyPolicyForm(forms.Form):
+    auto_approve = forms.BooleanField(required=False, help_text="Approve artifacts that pass screening without a reviewer.")
+    banned_terms = LinesField(required=False, help_text="Blocked wherever they appear, obfuscated or not. One per line.")
+    competitor_names = LinesField(required=False, help_text="Flagged for review. One per line.")
+    required_disclaimers = PairsField(required=False, help_text="'use-case key: phrase' per line, e.g. 'marketing.ad_copy: Terms apply.'")
+    max_chars = forms.IntegerField(required=False, min_value=1, help_text="Longest text any artifact may have.")
+    toxicity_flag = forms.FloatField(min_value=0, max_value=1, label="Toxicity flag threshold",
+                                     widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
+    toxicity_block = forms.FloatField(min_value=0, max_value=1, label="Toxicity block threshold",
+                                      widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
+
+    @classmethod
+    def initial_from(cls, policy) -> dict[str, Any]:
+        disclaimers = {key: "; ".join(v) if isinstance(v, list) else v for key, v in policy.required_disclaimers.items()}
+        return {"auto_approve": policy.auto_approve, "banned_terms": policy.banned_terms,
+                "competitor_names": policy.competitor_names, "required_disclaimers": disclaimers,
+                "max_chars": policy.max_chars, "toxicity_flag": policy.toxicity_flag_thresholds.get("toxicity", 0.5),
+                "toxicity_block": policy.toxicity_block_thresholds.get("toxicity", 0.85)}
+
+    def changes_for(self, policy) -> dict[str, Any]:
+        """The policy fields to change: one threshold pair applies to every category."""
+        data = self.cleaned_data
+        disclaimers = {key: [p.strip() for p in value.split(";") if p.strip()] for key, value in data["required_disclaimers"].items()}
+        return {
+            "auto_approve": data["auto_approve"], "banned_terms": data["banned_terms"],
+            "competitor_names": data["competitor_names"], "required_disclaimers": disclaimers,
+            "max_chars": data["max_chars"],
+            "toxicity_flag_thresholds": {category: data["toxicity_flag"] for category in policy.toxicity_flag_thresholds},
+            "toxicity_block_thresholds": {category: data["toxicity_block"] for category in policy.toxicity_block_thresholds},
+        }
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[Scope.CONTENT_READ, Scope.JOBS_WRITE])
+    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, help_text="Leave empty for no expiry.")

@@ -1,0 +1,121 @@
+"""Shape models for the templates: grouping, highlighted spans, scores. No writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from pressroom.jobs.models import Artifact, Job
+
+
+def use_cases_by_plugin(use_cases) -> list[tuple[str, list]]:
+    ordered = sorted(use_cases, key=lambda u: (u.plugin, u.title))
+    return [(plugin, list(items)) for plugin, items in groupby(ordered, key=lambda u: u.plugin)]
+
+
+def touched_fields(form, trigger: str) -> set[str]:
+    """Inline validation speaks only about fields the user has filled in or just left."""
+    touched = {trigger} if trigger else set()
+    for name in form.fields:
+        values = [v for v in form.data.getlist(name) if v.strip()]
+        if values:
+            touched.add(name)
+    return touched
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    reasons: list[str]
+
+
+def _merged_spans(evidence: list[dict], length: int) -> list[Span]:
+    spans: list[Span] = []
+    for item in sorted(evidence, key=lambda e: (e.get("start", 0), e.get("end", 0))):
+        start, end = max(0, int(item.get("start", 0))), min(length, int(item.get("end", 0)))
+        if end <= start:
+            continue
+        reason = item.get("reason", "")
+        if spans and start < spans[-1].end:
+            spans[-1].end = max(spans[-1].end, end)
+            spans[-1].reasons.append(reason)
+        else:
+            spans.append(Span(start, end, [reason]))
+    return spans
+
+
+def highlight(text: str, evidence: list[dict]) -> SafeString:
+    """The text, escaped, with each flagged span wrapped in <mark> carrying its reasons."""
+    parts, position = [], 0
+    for span in _merged_spans(evidence, len(text)):
+        reasons = "; ".join(dict.fromkeys(r for r in span.reasons if r))
+        parts.append(escape(text[position:span.start]))
+        parts.append(f'<mark class="flagged" title="{escape(reasons)}" data-reason="{escape(reasons)}">'
+                     f"{escape(text[span.start:span.end])}</mark>")
+        position = span.end
+    parts.append(escape(text[position:]))
+    return mark_safe("".join(parts))
+
+
+@dataclass
+class CheckRow:
+    name: str
+    decision: str
+    scored_by: str
+    error: str
+    scores: list[tuple[str, float, Any]]
+    reasons: list[str] = field(default_factory=list)
+
+
+def _check_rows(artifact: Artifact) -> list[CheckRow]:
+    rows = []
+    for verdict in artifact.verdicts.all():
+        thresholds = verdict.thresholds or {}
+        scores = [(name, round(float(value), 3), _threshold_for(thresholds, name))
+                  for name, value in sorted((verdict.scores or {}).items()) if isinstance(value, (int, float))]
+        reasons = list(dict.fromkeys(e.get("reason", "") for e in verdict.evidence if e.get("reason")))
+        rows.append(CheckRow(verdict.check_name, verdict.decision, verdict.scored_by, verdict.error, scores, reasons))
+    return rows
+
+
+def _threshold_for(thresholds: dict, name: str) -> Any:
+    flag, block = thresholds.get("flag", {}), thresholds.get("block", {})
+    if isinstance(flag, dict) and name in flag:
+        return f"flag ≥ {flag[name]}, block ≥ {block.get(name, '–')}"
+    return thresholds.get(name, "")
+
+
+@dataclass
+class Variant:
+    artifact: Artifact
+    highlighted: SafeString
+    checks: list[CheckRow]
+    flagged_reasons: list[str]
+
+
+def variant(artifact: Artifact) -> Variant:
+    evidence = [e for v in artifact.verdicts.all() if v.decision != "pass" for e in v.evidence
+                if e.get("end") is not None and e.get("subject", "text") == "text"]
+    checks = _check_rows(artifact)
+    reasons = [reason for row in checks if row.decision != "pass" for reason in (row.reasons or [row.error or row.name])]
+    return Variant(artifact, highlight(artifact.text or "", evidence), checks, list(dict.fromkeys(reasons)))
+
+
+def variants(artifacts: list[Artifact]) -> list[Variant]:
+    return [variant(a) for a in sorted(artifacts, key=lambda a: (a.variant_index, a.revision))]
+
+
+def expected_variants(job: Job, artifacts: list[Artifact]) -> int:
+    requested = job.input.get("variants", 1) if isinstance(job.input, dict) else 1
+    return max(len(artifacts), requested if isinstance(requested, int) else 1)
+
+
+def voice_initial(voice) -> dict[str, Any]:
+    if voice is None:
+        return {}
+    return {"tone": voice.tone, "audience": voice.audience, "words_to_avoid": voice.words_to_avoid,
+            "phrases_to_include": voice.phrases_to_include}

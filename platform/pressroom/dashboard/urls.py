@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from pressroom.dashboard import views
+
+app_name = "dashboard"
+
+workspace = "w/<slug:slug>/"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("switch/", views.switch_workspace, name="switch"),
+    path(workspace, views.catalogue, name="catalogue"),
+    path(workspace + "new/<str:key>/", views.job_new, name="job_new"),
+    path(workspace + "new/<str:key>/validate/", views.job_validate, name="job_validate"),
+    path(workspace + "jobs/", views.job_index, name="jobs"),
+    path(workspace + "jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path(workspace + "jobs/<uuid:job_id>/live/", views.job_live, name="job_live"),
+    path(workspace + "jobs/<uuid:job_id>/audit/", views.job_audit, name="job_audit"),
+    path(workspace + "jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
+    path(workspace + "review/", views.review, name="review"),
+    path(workspace + "artifacts/<uuid:artifact_id>/", views.artifact_detail, name="artifact"),
+    path(workspace + "artifacts/<uuid:artifact_id>/approve/", views.artifact_review, {"decision": "approve"}, name="artifact_approve"),
+    path(workspace + "artifacts/<uuid:artifact_id>/reject/", views.artifact_review, {"decision": "reject"}, name="artifact_reject"),
+    path(workspace + "artifacts/<uuid:artifact_id>/edit/", views.artifact_edit_view, name="artifact_edit"),
+    path(workspace + "artifacts/<uuid:artifact_id>/publish/", views.artifact_publish_view, name="artifact_publish"),
+    path(workspace + "settings/", views.brand_settings, name="settings"),
+    path(workspace + "api-keys/", views.api_keys, name="api_keys"),
+    path(workspace + "api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+]

@@ -1,0 +1,279 @@
+"""Marketer dashboard. Views are thin: they resolve access (access.py), parse a form,
+call one service, and render. Every rule (roles for review, states, safety) is enforced
+again by the services, whatever the page showed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from pressroom.accounts.models import ApiKey, Role
+from pressroom.accounts.services import api_key_create, api_key_revoke
+from pressroom.audit.selectors import audit_timeline
+from pressroom.audit.services import Actor
+from pressroom.core.errors import InputInvalid, PressroomError
+from pressroom.dashboard import presenters
+from pressroom.dashboard.access import user_workspaces, workspace_view
+from pressroom.dashboard.forms import ApiKeyForm, BrandVoiceForm, EditForm, ReviewForm, SafetyPolicyForm, UseCaseForm
+from pressroom.jobs.models import Artifact, Job
+from pressroom.jobs.selectors import job_list, job_queue_position, review_queue
+from pressroom.jobs.services import job_cancel, job_create
+from pressroom.jobs.validation import job_input_validate, use_case_get
+from pressroom.plugins import use_case_registry
+from pressroom.plugins.services import brand_voice_get, brand_voice_save
+from pressroom.safety.services import (
+    NotAllowed, artifact_approve, artifact_edit, artifact_publish, artifact_reject, safety_policy_get,
+    safety_policy_update,
+)
+
+# htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
+HTMX_STOP_POLLING = 286
+
+
+def _url(name: str, request, *args) -> str:
+    return reverse(f"dashboard:{name}", args=[request.access.workspace.slug, *args])
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("dashboard:login")
+    workspaces = user_workspaces(request.user)
+    if not workspaces:
+        return render(request, "dashboard/no_workspace.html", status=403)
+    return redirect("dashboard:catalogue", workspaces[0].slug)
+
+
+def switch_workspace(request):
+    slug = request.GET.get("to", "")
+    if not any(w.slug == slug for w in user_workspaces(request.user)):
+        raise Http404("No such workspace.")
+    return redirect("dashboard:catalogue", slug)
+
+
+# -- catalogue and new jobs -----------------------------------------------------------
+@workspace_view()
+def catalogue(request):
+    use_cases = presenters.use_cases_by_plugin(use_case_registry.all())
+    recent = job_list(workspace=request.access.workspace)[:10]
+    return render(request, "dashboard/catalogue.html", {"plugins": use_cases, "recent_jobs": recent})
+
+
+def _use_case_or_404(key: str):
+    try:
+        return use_case_get(key)
+    except InputInvalid:
+        raise Http404("No such use case.") from None
+
+
+@workspace_view(Role.EDITOR)
+def job_new(request, key: str):
+    use_case = _use_case_or_404(key)
+    form = UseCaseForm(request.POST or None, schema=use_case.input_json_schema())
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = job_create(workspace=request.access.workspace, use_case_key=use_case.key, input=form.raw_input(),
+                             priority=form.cleaned_data["priority"], created_by=request.user,
+                             actor=Actor.for_user(request.user))
+            return redirect("dashboard:job", request.access.workspace.slug, job.pk)
+        except InputInvalid as error:
+            form.add_service_errors(error.field_errors)
+            messages.error(request, error.message)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "dashboard/job_new.html", {"use_case": use_case, "form": form}, status=status)
+
+
+@workspace_view(Role.EDITOR)
+@require_POST
+def job_validate(request, key: str):
+    """Inline validation while the form is filled: the use case's own schema, no job."""
+    use_case = _use_case_or_404(key)
+    form = UseCaseForm(request.POST, schema=use_case.input_json_schema())
+    errors: dict[str, list[str]] = {}
+    if form.is_valid():
+        try:
+            job_input_validate(use_case=use_case, raw_input=form.raw_input())
+        except InputInvalid as error:
+            form.add_service_errors(error.field_errors)
+    touched = presenters.touched_fields(form, request.headers.get("HX-Trigger-Name", ""))
+    for name in form.fields:
+        errors[name] = form.errors.get(name, []) if name in touched else []
+    return render(request, "dashboard/partials/field_errors.html", {"errors": errors})
+
+
+# -- jobs ----------------------------------------------------------------------------
+def _job(request, job_id) -> Job:
+    return get_object_or_404(Job.objects.prefetch_related("artifacts__verdicts"), pk=job_id, workspace=request.access.workspace)
+
+
+def _job_context(request, job: Job) -> dict:
+    artifacts = list(job.artifacts.all())
+    return {"job": job, "queue_position": job_queue_position(job), "variants": presenters.variants(artifacts),
+            "expected_variants": presenters.expected_variants(job, artifacts)}
+
+
+@workspace_view()
+def job_detail(request, job_id):
+    job = _job(request, job_id)
+    timeline = audit_timeline(workspace_id=job.workspace_id, job_id=job.pk, artifact_ids=[a.pk for a in job.artifacts.all()])
+    return render(request, "dashboard/job.html", {**_job_context(request, job), "timeline": timeline})
+
+
+@workspace_view()
+def job_live(request, job_id):
+    """The live part of the job page, polled by htmx until nothing can change any more."""
+    job = _job(request, job_id)
+    context = _job_context(request, job)
+    settled = job.is_finished and not any(v.artifact.status == "screening" for v in context["variants"])
+    response = render(request, "dashboard/partials/job_live.html", {**context, "polling": not settled})
+    if settled:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@workspace_view()
+def job_audit(request, job_id):
+    job = _job(request, job_id)
+    timeline = audit_timeline(workspace_id=job.workspace_id, job_id=job.pk, artifact_ids=[a.pk for a in job.artifacts.all()])
+    return render(request, "dashboard/partials/timeline.html", {"timeline": timeline})
+
+
+@workspace_view(Role.EDITOR)
+@require_POST
+def job_cancel_view(request, job_id):
+    job = _job(request, job_id)
+    _run_service(request, lambda: job_cancel(job=job, actor=Actor.for_user(request.user)), "Cancellation requested.")
+    return redirect("dashboard:job", request.access.workspace.slug, job.pk)
+
+
+@workspace_view()
+def job_index(request):
+    jobs = job_list(workspace=request.access.workspace, status=request.GET.get("status") or None)[:100]
+    return render(request, "dashboard/jobs.html", {"jobs": jobs})
+
+
+# -- review --------------------------------------------------------------------------
+def _artifact(request, artifact_id) -> Artifact:
+    return get_object_or_404(Artifact.objects.select_related("job").prefetch_related("verdicts"),
+                             pk=artifact_id, workspace=request.access.workspace)
+
+
+@workspace_view(Role.REVIEWER)
+def review(request):
+    waiting = [presenters.variant(a) for a in review_queue(workspace=request.access.workspace)[:50]]
+    return render(request, "dashboard/review.html", {"variants": waiting})
+
+
+@workspace_view()
+def artifact_detail(request, artifact_id):
+    artifact = _artifact(request, artifact_id)
+    timeline = audit_timeline(workspace_id=artifact.workspace_id, artifact_ids=[artifact.pk])
+    return render(request, "dashboard/artifact.html", {"v": presenters.variant(artifact), "timeline": timeline,
+                                                       "review_form": ReviewForm(), "edit_form": EditForm(initial={"text": artifact.text})})
+
+
+def _run_service(request, call, done: str):
+    """Run one service; a refusal becomes a message on the page, never a 500."""
+    try:
+        result = call()
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except PressroomError as error:
+        messages.error(request, str(error))
+        return None
+    messages.success(request, done)
+    return result
+
+
+def _back(request, artifact: Artifact):
+    target = request.POST.get("next", "")
+    if target.startswith(f"/w/{request.access.workspace.slug}/"):
+        return redirect(target)
+    return redirect("dashboard:artifact", request.access.workspace.slug, artifact.pk)
+
+
+@workspace_view(Role.REVIEWER)
+@require_POST
+def artifact_review(request, artifact_id, decision: str):
+    artifact = _artifact(request, artifact_id)
+    form = ReviewForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    if decision == "approve":
+        _run_service(request, lambda: artifact_approve(artifact=artifact, reviewer=request.user, comment=comment), "Approved.")
+    else:
+        _run_service(request, lambda: artifact_reject(artifact=artifact, reviewer=request.user, comment=comment), "Rejected.")
+    return _back(request, artifact)
+
+
+@workspace_view(Role.REVIEWER)
+@require_POST
+def artifact_edit_view(request, artifact_id):
+    artifact = _artifact(request, artifact_id)
+    form = EditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The edit was not saved: " + "; ".join(m for ms in form.errors.values() for m in ms))
+        return _back(request, artifact)
+    revision = _run_service(request, lambda: artifact_edit(artifact=artifact, editor=request.user, text=form.cleaned_data["text"],
+                                                           comment=form.cleaned_data["comment"]),
+                            "Saved as a new revision; it is screened again before it can be approved.")
+    return redirect("dashboard:artifact", request.access.workspace.slug, (revision or artifact).pk)
+
+
+@workspace_view(Role.REVIEWER)
+@require_POST
+def artifact_publish_view(request, artifact_id):
+    artifact = _artifact(request, artifact_id)
+    _run_service(request, lambda: artifact_publish(artifact=artifact, actor=Actor.for_user(request.user)), "Published.")
+    return _back(request, artifact)
+
+
+# -- workspace administration --------------------------------------------------------
+@workspace_view(Role.ADMIN)
+def brand_settings(request):
+    workspace, actor = request.access.workspace, Actor.for_user(request.user)
+    policy = safety_policy_get(workspace=workspace)
+    voice = brand_voice_get(workspace_id=workspace.pk)
+    voice_form = BrandVoiceForm(request.POST if "save_voice" in request.POST else None, initial=presenters.voice_initial(voice))
+    policy_form = SafetyPolicyForm(request.POST if "save_policy" in request.POST else None, initial=SafetyPolicyForm.initial_from(policy))
+    if request.method == "POST":
+        if voice_form.is_bound and voice_form.is_valid():
+            brand_voice_save(workspace=workspace, actor=actor, **voice_form.cleaned_data)
+            messages.success(request, "Brand voice saved as a new version.")
+            return redirect(_url("settings", request))
+        if policy_form.is_bound and policy_form.is_valid():
+            changes = policy_form.changes_for(policy)
+            if _run_service(request, lambda: safety_policy_update(workspace=workspace, actor=actor, **changes), "Safety policy saved."):
+                return redirect(_url("settings", request))
+    return render(request, "dashboard/settings.html", {"voice_form": voice_form, "policy_form": policy_form, "voice": voice},
+                  status=400 if request.method == "POST" else 200)
+
+
+@workspace_view(Role.ADMIN)
+def api_keys(request):
+    workspace, actor = request.access.workspace, Actor.for_user(request.user)
+    form = ApiKeyForm(request.POST or None)
+    token = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        expires = timezone.now() + timedelta(days=days) if days else None
+        created = _run_service(request, lambda: api_key_create(workspace=workspace, name=form.cleaned_data["name"],
+                                                               scopes=form.cleaned_data["scopes"], actor=actor, expires_at=expires),
+                               "Key created. Copy the token now: it is shown only once.")
+        if created:
+            token, form = created[1], ApiKeyForm()
+    keys = ApiKey.objects.filter(workspace=workspace)
+    return render(request, "dashboard/api_keys.html", {"form": form, "keys": keys, "token": token})
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def api_key_revoke_view(request, key_id: int):
+    key = get_object_or_404(ApiKey, pk=key_id, workspace=request.access.workspace)
+    _run_service(request, lambda: api_key_revoke(key=key, actor=Actor.for_user(request.user)), f"Key {key.prefix} revoked.")
+    return redirect(_url("api_keys", request))
+

@@ -1,0 +1,92 @@
+"""What operators need to see: configured models, queue depths, workers seen recently."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from pressroom.celery import app
+from pressroom.conf import pressroom_settings
+from pressroom.jobs.models import Job, JobStatus, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+RECENT = timedelta(minutes=2)
+
+
+def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, device: str | None = None,
+                            loaded_models: list[str] | None = None, pid: int | None = None) -> None:
+    """Upsert a worker's report; fields left as None keep their last value."""
+    changes: dict[str, Any] = {"last_seen": timezone.now()}
+    for field, value in (("queues", queues), ("device", device), ("loaded_models", loaded_models), ("pid", pid)):
+        if value is not None:
+            changes[field] = value
+    heartbeat, created = WorkerHeartbeat.objects.update_or_create(name=name[:255], defaults=changes)
+    if created:
+        WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(started_at=heartbeat.last_seen)
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    queue: str
+    broker_messages: int | None  # None: the broker could not be asked
+    queued_jobs: int
+    running_jobs: int
+
+
+def _broker_depths(queues: list[str]) -> dict[str, int | None]:
+    depths: dict[str, int | None] = dict.fromkeys(queues)
+    try:
+        with app.connection_for_read() as connection:
+            channel = connection.default_channel
+            for queue in queues:
+                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # noqa: BLE001 - a status page must render while the broker is down
+        logger.warning("Could not read queue depths from the broker", exc_info=True)
+    return depths
+
+
+def queue_depths() -> list[QueueDepth]:
+    by_modality = pressroom_settings.QUEUES
+    queues = sorted(set(by_modality.values()))
+    counts = Job.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).values("modality", "status").annotate(n=Count("pk"))
+    per_queue = {queue: {JobStatus.QUEUED: 0, JobStatus.RUNNING: 0} for queue in queues}
+    for row in counts:
+        queue = by_modality.get(row["modality"], "cpu")
+        per_queue.setdefault(queue, {JobStatus.QUEUED: 0, JobStatus.RUNNING: 0})[row["status"]] += row["n"]
+    broker = _broker_depths(list(per_queue))
+    return [QueueDepth(queue, broker.get(queue), n[JobStatus.QUEUED], n[JobStatus.RUNNING]) for queue, n in sorted(per_queue.items())]
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    alias: str
+    task: str
+    source: str
+    device: str
+    loaded_on: list[str]
+
+
+def model_statuses(workers: list[WorkerHeartbeat]) -> list[ModelStatus]:
+    statuses = []
+    for alias, spec in sorted(pressroom_settings.MODELS.items()):
+        holders = [worker for worker in workers if alias in worker.loaded_models]
+        statuses.append(ModelStatus(
+            alias=alias, task=spec.get("task", ""), source=str(spec.get("source") or ""),
+            device=", ".join(sorted({w.device for w in holders if w.device})) or spec.get("device", "auto"),
+            loaded_on=[worker.name for worker in holders],
+        ))
+    return statuses
+
+
+def platform_status() -> dict[str, Any]:
+    recent = list(WorkerHeartbeat.objects.filter(last_seen__gte=timezone.now() - RECENT))
+    return {
+        "models": model_statuses(recent),
+        "queues": queue_depths(),
+        "workers": recent,
+        "stale_workers": list(WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - RECENT)[:20]),
+    }
