@@ -85,9 +85,10 @@ def _number_attrs(prop: dict) -> dict[str, Any]:
 
 
 def _field_for(prop: dict, required: bool) -> forms.Field:
-    prop, optional = _unwrap_optional(prop)
-    required = required and not optional
-    common = {"required": required, "label": prop.get("title"), "help_text": prop.get("description", "")}
+    """Django parses the strings; requiredness and bounds are the schema's to judge (one
+    validator, one set of messages), so every field is optional at this level."""
+    prop, _ = _unwrap_optional(prop)
+    common = {"required": False, "label": prop.get("title"), "help_text": prop.get("description", "")}
     kind, items = prop.get("type"), prop.get("items", {})
     if "enum" in prop:
         return forms.ChoiceField(choices=[(v, str(v).replace("_", " ")) for v in prop["enum"]], **common)
@@ -113,7 +114,7 @@ def _field_for(prop: dict, required: bool) -> forms.Field:
 class UseCaseForm(forms.Form):
     """Built per use case from its JSON schema; `raw_input()` is what the job service validates."""
 
-    priority = forms.IntegerField(min_value=0, max_value=9, initial=5, help_text="9 is most urgent.",
+    priority = forms.IntegerField(min_value=0, max_value=9, initial=5, required=False, help_text="9 is most urgent; empty means 5.",
                                   widget=forms.NumberInput(attrs={"min": 0, "max": 9}))
 
     def __init__(self, *args: Any, schema: dict, **kwargs: Any) -> None:
@@ -123,6 +124,7 @@ class UseCaseForm(forms.Form):
         fields = {}
         for name, prop in schema.get("properties", {}).items():
             field = _field_for(prop, name in required)
+            field.schema_required = name in required
             if "default" in prop and prop["default"] is not None:
                 field.initial = prop["default"]
             fields[name] = field
@@ -136,15 +138,23 @@ class UseCaseForm(forms.Form):
         data = {}
         for name in self.input_names:
             value = self.cleaned_data.get(name)
-            if value in (None, "", [], {}) and not self.fields[name].required:
-                continue
+            if value in (None, "", [], {}):
+                continue  # absent: the schema applies its default, or says it is required
             data[name] = value
         return data
 
+    @property
+    def chosen_priority(self) -> int:
+        value = self.cleaned_data.get("priority")
+        return 5 if value is None else value
+
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Field-level messages from the service: `channels.0` belongs to `channels`."""
+        """Field-level messages from the service: `channels.0` belongs to `channels`.
+        A field Django already could not parse keeps that message alone."""
         for path, messages in errors.items():
             name = path.split(".")[0]
+            if name in self.errors:
+                continue
             for message in messages:
                 self.add_error(name if name in self.fields else None, message if name in self.fields else f"{path}: {message}")
 

@@ -78,7 +78,7 @@ def job_new(request, key: str):
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create(workspace=request.access.workspace, use_case_key=use_case.key, input=form.raw_input(),
-                             priority=form.cleaned_data["priority"], created_by=request.user,
+                             priority=form.chosen_priority, created_by=request.user,
                              actor=Actor.for_user(request.user))
             return redirect("dashboard:job", request.access.workspace.slug, job.pk)
         except InputInvalid as error:
@@ -95,11 +95,11 @@ def job_validate(request, key: str):
     use_case = _use_case_or_404(key)
     form = UseCaseForm(request.POST, schema=use_case.input_json_schema())
     errors: dict[str, list[str]] = {}
-    if form.is_valid():
-        try:
-            job_input_validate(use_case=use_case, raw_input=form.raw_input())
-        except InputInvalid as error:
-            form.add_service_errors(error.field_errors)
+    form.is_valid()  # parse what parses; the schema judges the rest
+    try:
+        job_input_validate(use_case=use_case, raw_input=form.raw_input())
+    except InputInvalid as error:
+        form.add_service_errors(error.field_errors)
     touched = presenters.touched_fields(form, request.headers.get("HX-Trigger-Name", ""))
     for name in form.fields:
         errors[name] = form.errors.get(name, []) if name in touched else []
