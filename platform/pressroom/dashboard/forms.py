@@ -12,6 +12,7 @@ from django import forms
 from pressroom.accounts.models import Scope
 
 JSON_HELP = "JSON."
+TUNING_FIELDS = ("variants", "seed")
 
 
 def _unwrap_optional(prop: dict) -> tuple[dict, bool]:
@@ -129,7 +130,9 @@ class UseCaseForm(forms.Form):
                 field.initial = prop["default"]
             fields[name] = field
             self.input_names.append(name)
-        self.fields = {**fields, "priority": self.fields["priority"]}
+        # What the use case is about first; the shared knobs (variants, seed) after it.
+        ordered = sorted(fields, key=lambda name: name in TUNING_FIELDS)
+        self.fields = {**{name: fields[name] for name in ordered}, "priority": self.fields["priority"]}
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("aria-describedby", f"err-{name} help-{name}")
 

@@ -113,8 +113,10 @@ def _job(request, job_id) -> Job:
 
 def _job_context(request, job: Job) -> dict:
     artifacts = list(job.artifacts.all())
+    # Settled: nothing about the job or its variants can change without a person acting.
+    settled = job.is_finished and not any(a.status == "screening" for a in artifacts)
     return {"job": job, "queue_position": job_queue_position(job), "variants": presenters.variants(artifacts),
-            "expected_variants": presenters.expected_variants(job, artifacts)}
+            "expected_variants": presenters.expected_variants(job, artifacts), "polling": not settled}
 
 
 @workspace_view()
@@ -129,10 +131,10 @@ def job_live(request, job_id):
     """The live part of the job page, polled by htmx until nothing can change any more."""
     job = _job(request, job_id)
     context = _job_context(request, job)
-    settled = job.is_finished and not any(v.artifact.status == "screening" for v in context["variants"])
-    response = render(request, "dashboard/partials/job_live.html", {**context, "polling": not settled})
-    if settled:
+    response = render(request, "dashboard/partials/job_live.html", context)
+    if not context["polling"]:
         response.status_code = HTMX_STOP_POLLING
+        response["HX-Trigger"] = "job-settled"  # the audit timeline reloads itself
     return response
 
 
