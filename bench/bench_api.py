@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--time-limit", type=float, default=120.0)
     args = parser.parse_args()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     setup_django()
     flush_broker()
     from pressroom.accounts.models import Scope, Workspace

@@ -119,3 +119,12 @@ def voice_initial(voice) -> dict[str, Any]:
         return {}
     return {"tone": voice.tone, "audience": voice.audience, "words_to_avoid": voice.words_to_avoid,
             "phrases_to_include": voice.phrases_to_include}
+
+
+def label_timeline(events, artifacts) -> list:
+    """Name each artifact event's variant, so a job's timeline reads on its own."""
+    names = {str(a.pk): f"variant {a.variant_index + 1}" + (f", revision {a.revision}" if a.revision > 1 else "") for a in artifacts}
+    labelled = list(events)
+    for event in labelled:
+        event.subject = names.get(event.object_id, "") if event.object_type == "artifact" else ""
+    return labelled

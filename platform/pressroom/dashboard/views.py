@@ -119,11 +119,18 @@ def _job_context(request, job: Job) -> dict:
             "expected_variants": presenters.expected_variants(job, artifacts), "polling": not settled}
 
 
+def _job_timeline(job: Job) -> list:
+    artifacts = list(job.artifacts.all())
+    events = audit_timeline(workspace_id=job.workspace_id, job_id=job.pk, artifact_ids=[a.pk for a in artifacts])
+    return presenters.label_timeline(events, artifacts)
+
+
 @workspace_view()
 def job_detail(request, job_id):
     job = _job(request, job_id)
-    timeline = audit_timeline(workspace_id=job.workspace_id, job_id=job.pk, artifact_ids=[a.pk for a in job.artifacts.all()])
-    return render(request, "dashboard/job.html", {**_job_context(request, job), "timeline": timeline})
+    use_case = use_case_registry.get(job.use_case)
+    return render(request, "dashboard/job.html", {**_job_context(request, job), "timeline": _job_timeline(job),
+                                                  "title": use_case.title if use_case else job.use_case})
 
 
 @workspace_view()
@@ -140,9 +147,7 @@ def job_live(request, job_id):
 
 @workspace_view()
 def job_audit(request, job_id):
-    job = _job(request, job_id)
-    timeline = audit_timeline(workspace_id=job.workspace_id, job_id=job.pk, artifact_ids=[a.pk for a in job.artifacts.all()])
-    return render(request, "dashboard/partials/timeline.html", {"timeline": timeline})
+    return render(request, "dashboard/partials/timeline.html", {"timeline": _job_timeline(_job(request, job_id))})
 
 
 @workspace_view(Role.EDITOR)
