@@ -29,3 +29,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     workspace = factory.SubFactory(WorkspaceFactory)
     role = Role.EDITOR
+
+
+def member(workspace: Workspace, role: str, username: str):
+    """A user with `role` in `workspace` (the password is UserFactory's)."""
+    return MembershipFactory(workspace=workspace, role=role, user=UserFactory(username=username)).user

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.urls import reverse
-
 from pressroom.accounts.models import ApiKey, Scope
 from pressroom.audit.models import AuditEvent
 from pressroom.audit.services import SYSTEM, Actor
@@ -63,8 +62,9 @@ def test_audit_events_are_read_only_and_exportable(admin_client, workspace):
 
 
 def test_artifact_admin_shows_a_preview(admin_client, workspace):
-    from tests.safety.conftest import PROVENANCE
     from pressroom.plugins import ArtifactDraft
+
+    from tests.safety.conftest import PROVENANCE
 
     job = jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"})
     jobs.job_start(job=job, worker="w1")

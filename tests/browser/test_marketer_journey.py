@@ -3,12 +3,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-
 from pressroom.accounts.models import Role
 from pressroom.audit.services import SYSTEM
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
 from pressroom.safety.services import artifacts_screen, safety_policy_update
-from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+from tests.factories import UserFactory, WorkspaceFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -18,9 +18,9 @@ JOB_TIMEOUT_MS = 240_000
 @pytest.fixture
 def team():
     workspace = WorkspaceFactory(name="Northwind Outdoor", slug="northwind")
-    MembershipFactory(workspace=workspace, role=Role.EDITOR, user=UserFactory(username="mara"))
-    MembershipFactory(workspace=workspace, role=Role.REVIEWER, user=UserFactory(username="rita"))
-    MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(username="ada"))
+    member(workspace, Role.EDITOR, "mara")
+    member(workspace, Role.REVIEWER, "rita")
+    member(workspace, Role.ADMIN, "ada")
     return workspace
 
 

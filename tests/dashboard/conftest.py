@@ -1,8 +1,8 @@
 import pytest
-
 from pressroom.accounts.models import Role
-from tests.factories import MembershipFactory, UserFactory
 from pressroom.safety.services import artifacts_screen
+
+from tests.factories import member
 from tests.safety.conftest import editor, reviewer  # noqa: F401 - shared fixtures
 from tests.safety.conftest import make_artifacts as make_unscreened_artifacts  # noqa: F401
 
@@ -20,9 +20,9 @@ def make_artifacts(make_unscreened_artifacts):  # noqa: F811
 
 @pytest.fixture
 def admin_member(workspace):
-    return MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(username="ada")).user
+    return member(workspace, Role.ADMIN, "ada")
 
 
 @pytest.fixture
 def viewer(workspace):
-    return MembershipFactory(workspace=workspace, role=Role.VIEWER, user=UserFactory(username="vic")).user
+    return member(workspace, Role.VIEWER, "vic")

@@ -3,14 +3,14 @@ between workspaces, schema-driven forms with field messages, and every write goi
 through the services (so audited). The browser tests cover the same pages in chromium."""
 import pytest
 from django.urls import reverse
-
 from pressroom.accounts.models import ApiKey
 from pressroom.audit.models import AuditEvent
+from pressroom.audit.services import SYSTEM
 from pressroom.jobs.models import Artifact, Job
 from pressroom.plugins.services import brand_voice_get, prompt_template_resolver
 from pressroom.safety.models import SafetyPolicy
 from pressroom.safety.services import safety_policy_update
-from pressroom.audit.services import SYSTEM
+
 from tests.factories import MembershipFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from pressroom.accounts.models import Role
 from pressroom.audit.services import SYSTEM
 from pressroom.jobs import services as job_services
 from pressroom.plugins import ArtifactDraft, ModelProvenance
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import member
 
 PROVENANCE = ModelProvenance(alias="text-default", source="/models/smollm2", revision="sha256:abc", batch_id="b")
 
@@ -25,9 +25,9 @@ def make_artifacts(workspace):
 
 @pytest.fixture
 def reviewer(workspace):
-    return MembershipFactory(workspace=workspace, role=Role.REVIEWER, user=UserFactory(username="rita")).user
+    return member(workspace, Role.REVIEWER, "rita")
 
 
 @pytest.fixture
 def editor(workspace):
-    return MembershipFactory(workspace=workspace, role=Role.EDITOR, user=UserFactory(username="ed")).user
+    return member(workspace, Role.EDITOR, "ed")

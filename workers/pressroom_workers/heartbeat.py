@@ -9,7 +9,6 @@ import threading
 
 from celery.signals import worker_ready, worker_shutdown
 from django.db import close_old_connections
-
 from pressroom.jobs.operations import worker_heartbeat_record
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,14 @@ from pressroom.audit.services import Actor
 from pressroom.core.errors import InputInvalid, PressroomError
 from pressroom.dashboard import presenters
 from pressroom.dashboard.access import user_workspaces, workspace_view
-from pressroom.dashboard.forms import ApiKeyForm, BrandVoiceForm, EditForm, ReviewForm, SafetyPolicyForm, UseCaseForm
+from pressroom.dashboard.forms import (
+    ApiKeyForm,
+    BrandVoiceForm,
+    EditForm,
+    ReviewForm,
+    SafetyPolicyForm,
+    UseCaseForm,
+)
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import job_list, job_queue_position, review_queue
 from pressroom.jobs.services import job_cancel, job_create
@@ -28,7 +35,12 @@ from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins import use_case_registry
 from pressroom.plugins.services import brand_voice_get, brand_voice_save
 from pressroom.safety.services import (
-    NotAllowed, artifact_approve, artifact_edit, artifact_publish, artifact_reject, safety_policy_get,
+    NotAllowed,
+    artifact_approve,
+    artifact_edit,
+    artifact_publish,
+    artifact_reject,
+    safety_policy_get,
     safety_policy_update,
 )
 
