@@ -53,11 +53,27 @@ def open_page(browser, live_server):
         context.close()
 
 
+# Every visible form control must have an accessible name, and every page one <h1> and a
+# language; checked on each page the tests photograph.
+UNLABELLED_CONTROLS_JS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id || el.outerHTML.slice(0, 80))"""
+
+
+def assert_accessible_basics(page) -> None:
+    assert page.evaluate(UNLABELLED_CONTROLS_JS) == [], f"unlabelled form controls on {page.url}"
+    assert page.locator("h1").count() == 1, f"{page.url} should have exactly one <h1>"
+    assert page.evaluate("document.documentElement.lang"), "the page must declare its language"
+
+
 @pytest.fixture
 def screenshot():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> None:
+        if "/admin/" not in page.url:
+            assert_accessible_basics(page)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take

@@ -214,3 +214,28 @@ def test_job_live_partial_stops_polling_when_settled(client, workspace, editor, 
     response = client.get(url("job_live", workspace, artifact.job_id), headers={"HX-Request": "true"})
     assert response.status_code == 286
     assert 'data-testid="progress-percent">100 %' in response.content.decode()
+
+
+def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, editor):
+    import io
+
+    from PIL import Image
+
+    from pressroom.audit.services import Actor
+    from pressroom.jobs import services as jobs
+    from pressroom.plugins import ArtifactDraft, ModelProvenance
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(png, format="PNG")
+    job = jobs.job_create(workspace=workspace, use_case_key="core.image", input={"prompt": "a red square", "width": 64, "height": 64})
+    jobs.job_start(job=job, worker="w")
+    provenance = ModelProvenance(alias="image-default", source="tiny-sd", revision="sha256:0", batch_id="b", placeholder=True)
+    jobs.job_succeed(job=job, drafts=[ArtifactDraft(kind="image", variant_index=0, png=png.getvalue(), params={}, provenance=provenance)],
+                     actor=Actor.worker("w"))
+    artifact = job.artifacts.get()
+    client.force_login(editor)
+    page = client.get(url("job", workspace, job.pk)).content.decode()
+    assert f'<img class="thumb" src="{artifact.file.url}"' in page and f'href="{artifact.file.url}"' in page
+    assert "placeholder model" in page
+    image = client.get(artifact.file.url)
+    assert image.status_code == 200 and b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
