@@ -81,17 +81,55 @@ def test_status_page_lists_models_queues_and_recent_workers(admin_client, worksp
     assert "text-default" in page and "image-default" in page
     assert "gpu0@host" in page and "cuda:0" in page and "yes, on gpu0@host" in page
     assert "<td>gpu.text</td>" in page
+    assert "broker unreachable" not in page  # an idle Redis queue has no key: it is empty, not down
+
+
+def test_heartbeats_of_several_pool_processes_add_up(workspace):
+    from pressroom.jobs.models import WorkerHeartbeat
+
+    worker_heartbeat_record(name="w@h", loaded_models=["text-default"], device="cpu")
+    worker_heartbeat_record(name="w@h", loaded_models=["embed-default"], device="cpu")
+    assert WorkerHeartbeat.objects.get(name="w@h").loaded_models == ["embed-default", "text-default"]
+
+
+def test_view_only_staff_get_no_state_changing_actions(client, workspace):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory(username="viewonly", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_artifact", "view_job", "view_apikey"]))
+    client.force_login(staff)
+    for name in ("admin:jobs_artifact_changelist", "admin:jobs_job_changelist", "admin:accounts_apikey_changelist"):
+        page = client.get(reverse(name)).content.decode()
+        for action in ("publish", "approve", "reject", "cancel_jobs", "retry_jobs", "revoke"):
+            assert f'value="{action}"' not in page, (name, action)
+    job = _failed_job(workspace)
+    client.post(reverse("admin:jobs_job_changelist"), {"action": "retry_jobs", "_selected_action": [job.pk]})
+    assert Job.objects.get(pk=job.pk).status == "failed"
+    assert client.get(reverse("pressroom-status")).status_code == 403
+
+
+def test_membership_user_and_workspace_are_fixed_once_created(admin_client, workspace):
+    from pressroom.accounts.models import Membership
+
+    from tests.factories import member
+
+    member(workspace, "editor", "ed")
+    membership = Membership.objects.get()
+    page = admin_client.get(reverse("admin:accounts_membership_change", args=[membership.pk])).content.decode()
+    assert 'name="user"' not in page and 'name="workspace"' not in page and 'name="role"' in page
 
 
 def test_status_page_renders_when_the_broker_is_down(admin_client, settings):
     from pressroom.celery import app
 
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    previous = app.conf.broker_read_url
+    app.conf.broker_read_url = "redis://127.0.0.1:1/0"  # nothing listens there
     try:
         page = admin_client.get(reverse("pressroom-status")).content.decode()
     finally:
-        app.conf.broker_url = previous
+        app.conf.broker_read_url = previous
     assert "broker unreachable" in page
 
 

@@ -9,9 +9,9 @@ from pressroom.audit.services import SYSTEM
 from pressroom.jobs.models import Artifact, Job
 from pressroom.plugins.services import brand_voice_get, prompt_template_resolver
 from pressroom.safety.models import SafetyPolicy
-from pressroom.safety.services import safety_policy_update
+from pressroom.safety.services import safety_policy_get, safety_policy_update
 
-from tests.factories import MembershipFactory, WorkspaceFactory
+from tests.factories import MembershipFactory, WorkspaceFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +69,32 @@ def test_invalid_input_shows_field_messages_and_writes_nothing(client, workspace
 
 def test_inline_validation_speaks_about_touched_fields_only(client, workspace, editor):
     client.force_login(editor)
-    response = client.post(url("job_validate", workspace, "marketing.ad_copy"), {"variants": "9"},
-                           headers={"HX-Request": "true", "HX-Trigger-Name": "variants"})
+    response = client.post(url("job_validate", workspace, "marketing.ad_copy"), {"variants": "9", "_touched": "variants"},
+                           headers={"HX-Request": "true"})
     page = response.content.decode()
     assert 'id="err-variants"' in page and "less than or equal to 4" in page
     # `product` is required but untouched: its error slot is sent empty.
     assert 'id="err-product" aria-live="polite" hx-swap-oob="true"></div>' in page
+
+
+def test_inline_validation_speaks_about_a_required_field_just_emptied(client, workspace, editor):
+    client.force_login(editor)
+    page = client.post(url("job_validate", workspace, "marketing.ad_copy"), {"product": "", "_touched": "product"}).content.decode()
+    assert 'id="err-product" aria-live="polite" hx-swap-oob="true"><p>Field required</p>' in page
+
+
+def test_json_fields_refuse_nan_and_deep_nesting(client, workspace, editor):
+    client.force_login(editor)
+    for bad in ('{"a": NaN}', "[" * 5000 + "]" * 5000):
+        response = client.post(url("job_new", workspace, "recommendation.personalised"), {"catalog": bad, "customers": "[]"})
+        assert response.status_code == 400
+        assert "Not valid JSON" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_switching_workspace_needs_sign_in(client):
+    response = client.get(reverse("dashboard:switch") + "?to=anything")
+    assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 def test_a_valid_form_creates_an_audited_job(client, workspace, editor):
@@ -187,6 +207,30 @@ def test_brand_settings_are_admin_only_and_saved_through_services(client, worksp
     assert AuditEvent.objects.filter(action="workspace.policy_changed").exists()
 
 
+def test_saving_the_policy_keeps_thresholds_it_did_not_change(client, workspace, admin_member):
+    safety_policy_update(workspace=workspace, actor=SYSTEM, toxicity_flag_thresholds={
+        **safety_policy_get(workspace=workspace).toxicity_flag_thresholds, "insult": 0.3})
+    client.force_login(admin_member)
+    form = client.get(url("settings", workspace)).context["policy_form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("\n".join(v) if isinstance(v, list) else "" if v is None else v) for k, v in data.items() if v is not False}
+    data.update({"save_policy": "1", "banned_terms": "rivalcola"})
+    client.post(url("settings", workspace), data)
+    policy = SafetyPolicy.objects.get(workspace=workspace)
+    assert policy.banned_terms == ["rivalcola"] and policy.toxicity_flag_thresholds["insult"] == 0.3
+    event = AuditEvent.objects.filter(action="workspace.policy_changed").last()
+    assert set(event.data["after"]) == {"banned_terms"}
+
+
+def test_an_overlong_review_comment_changes_nothing(client, workspace, reviewer, make_artifacts):
+    artifact = make_artifacts("Fresh coffee.")[0]
+    client.force_login(reviewer)
+    response = client.post(url("artifact_reject", workspace, artifact.pk), {"comment": "x" * 2001}, follow=True)
+    assert "Nothing was changed" in response.content.decode()
+    artifact.refresh_from_db()
+    assert artifact.status == "passed"
+
+
 def test_an_invalid_threshold_is_a_field_message(client, workspace, admin_member):
     client.force_login(admin_member)
     response = client.post(url("settings", workspace), {"save_policy": "1", "toxicity_flag": "3", "toxicity_block": "0.9"})
@@ -220,7 +264,6 @@ def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, e
     import io
 
     from PIL import Image
-
     from pressroom.audit.services import Actor
     from pressroom.jobs import services as jobs
     from pressroom.plugins import ArtifactDraft, ModelProvenance
@@ -239,3 +282,16 @@ def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, e
     assert "placeholder model" in page
     image = client.get(artifact.file.url)
     assert image.status_code == 200 and b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Files are for the workspace: its members and its API keys with content:read.
+    from django.test import Client
+    from pressroom.accounts.services import api_key_create
+
+    assert Client().get(artifact.file.url).status_code == 404
+    outsider = Client()
+    outsider.force_login(member(WorkspaceFactory(), "admin", "outsider"))
+    assert outsider.get(artifact.file.url).status_code == 404
+    _, reader = api_key_create(workspace=workspace, name="cms", scopes=["content:read"], actor=SYSTEM)
+    _, writer = api_key_create(workspace=workspace, name="bot", scopes=["jobs:write"], actor=SYSTEM)
+    assert Client().get(artifact.file.url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+    assert Client().get(artifact.file.url, headers={"Authorization": f"Bearer {writer}"}).status_code == 404

@@ -16,16 +16,26 @@ from typing import Any
 from django.apps import apps
 from django.db import DatabaseError
 from django.utils import timezone
-
+from pressroom.audit.services import Actor
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import PressroomError
 from pressroom.jobs import services
-from pressroom.audit.services import Actor
 from pressroom.jobs.models import Artifact, Job
-from pressroom.safety.services import artifacts_fail_closed, artifacts_screen, jobs_input_rescreen
 from pressroom.jobs.validation import use_case_get
-from pressroom.plugins import ArtifactDraft, PluginConfig, RunContext, RuntimeRequest, UseCaseRun
+from pressroom.plugins import (
+    ArtifactDraft,
+    PluginConfig,
+    RunContext,
+    RuntimeRequest,
+    UseCaseRun,
+)
 from pressroom.plugins.services import prompt_template_resolver
+from pressroom.safety.services import (
+    artifacts_fail_closed,
+    artifacts_screen,
+    jobs_input_rescreen,
+)
+
 from pressroom_workers.runtime import ModelRuntime, RequestFailed
 from pressroom_workers.safety import ensure_configured_toxicity_scorer
 

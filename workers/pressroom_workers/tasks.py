@@ -6,12 +6,12 @@ from typing import Any
 
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
-
 from pressroom.audit.services import Actor
 from pressroom.celery import RUN_JOBS_TASK, app
 from pressroom.conf import pressroom_settings
 from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
 from pressroom.safety.services import SCREEN_TASK, artifacts_screen
+
 from pressroom_workers.executor import JobBatchExecutor
 from pressroom_workers.heartbeat import report_models
 from pressroom_workers.runtime import get_runtime

@@ -2,7 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 
 from pressroom.accounts.models import ApiKey, Membership, Scope, Workspace
-from pressroom.accounts.services import api_key_create, api_key_revoke, membership_remove, membership_set
+from pressroom.accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    membership_remove,
+    membership_set,
+)
 from pressroom.audit.services import Actor
 from pressroom.core.errors import PressroomError
 
@@ -21,6 +26,11 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "workspace", "role", "created_at")
     list_filter = ("role", "workspace")
     autocomplete_fields = ("user", "workspace")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a membership to another user or workspace would leave the old access in
+        # place; remove it and add a new one instead (both audited).
+        return ("user", "workspace") if obj is not None else ()
 
     def save_model(self, request, obj, form, change) -> None:
         saved = membership_set(workspace=obj.workspace, user=obj.user, role=obj.role, actor=Actor.for_user(request.user))
@@ -78,7 +88,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the audit trail keeps the key's history
 
-    @admin.action(description="Revoke selected keys")
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_apikey")
+
+    @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
         for key in queryset:

@@ -58,6 +58,11 @@ class PairsField(forms.CharField):
         return "\n".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
 
 
+def _refuse_constant(name: str):
+    # Python's json reads NaN and Infinity; JSON (and PostgreSQL's jsonb) has no such numbers.
+    raise forms.ValidationError(f"Not valid JSON: {name} is not a JSON number.")
+
+
 class JsonField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"})
 
@@ -66,9 +71,11 @@ class JsonField(forms.CharField):
         if not text:
             return None
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from None
+        except RecursionError:
+            raise forms.ValidationError("Not valid JSON: nested too deeply.") from None
 
     def prepare_value(self, value: Any) -> Any:
         return json.dumps(value, indent=2) if isinstance(value, (dict, list)) else value
@@ -189,6 +196,7 @@ class SafetyPolicyForm(forms.Form):
     required_disclaimers = PairsField(required=False, help_text="'use-case key: phrase' per line, e.g. 'marketing.ad_copy: Terms apply.'")
     max_chars = forms.IntegerField(required=False, min_value=1, help_text="Longest text any artifact may have.")
     toxicity_flag = forms.FloatField(min_value=0, max_value=1, label="Toxicity flag threshold",
+                                     help_text="Changing it sets every toxicity category.",
                                      widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
     toxicity_block = forms.FloatField(min_value=0, max_value=1, label="Toxicity block threshold",
                                       widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
@@ -202,16 +210,19 @@ class SafetyPolicyForm(forms.Form):
                 "toxicity_block": policy.toxicity_block_thresholds.get("toxicity", 0.85)}
 
     def changes_for(self, policy) -> dict[str, Any]:
-        """The policy fields to change: one threshold pair applies to every category."""
-        data = self.cleaned_data
-        disclaimers = {key: [p.strip() for p in value.split(";") if p.strip()] for key, value in data["required_disclaimers"].items()}
-        return {
-            "auto_approve": data["auto_approve"], "banned_terms": data["banned_terms"],
-            "competitor_names": data["competitor_names"], "required_disclaimers": disclaimers,
-            "max_chars": data["max_chars"],
-            "toxicity_flag_thresholds": {category: data["toxicity_flag"] for category in policy.toxicity_flag_thresholds},
-            "toxicity_block_thresholds": {category: data["toxicity_block"] for category in policy.toxicity_block_thresholds},
-        }
+        """Only the fields the admin changed, so per-category thresholds set elsewhere (the
+        admin, the API) survive an unrelated save. A changed threshold applies to every category."""
+        data, changed = self.cleaned_data, set(self.changed_data)
+        changes: dict[str, Any] = {name: data[name] for name in ("auto_approve", "banned_terms", "competitor_names", "max_chars")
+                                   if name in changed}
+        if "required_disclaimers" in changed:
+            changes["required_disclaimers"] = {key: [p.strip() for p in value.split(";") if p.strip()]
+                                               for key, value in data["required_disclaimers"].items()}
+        if "toxicity_flag" in changed:
+            changes["toxicity_flag_thresholds"] = {category: data["toxicity_flag"] for category in policy.toxicity_flag_thresholds}
+        if "toxicity_block" in changed:
+            changes["toxicity_block_thresholds"] = {category: data["toxicity_block"] for category in policy.toxicity_block_thresholds}
+        return changes
 
 
 class ApiKeyForm(forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -61,6 +62,7 @@ def home(request):
     return redirect("dashboard:catalogue", workspaces[0].slug)
 
 
+@login_required
 def switch_workspace(request):
     slug = request.GET.get("to", "")
     if not any(w.slug == slug for w in user_workspaces(request.user)):
@@ -112,7 +114,7 @@ def job_validate(request, key: str):
         job_input_validate(use_case=use_case, raw_input=form.raw_input())
     except InputInvalid as error:
         form.add_service_errors(error.field_errors)
-    touched = presenters.touched_fields(form, request.headers.get("HX-Trigger-Name", ""))
+    touched = presenters.touched_fields(form, request.POST.get("_touched", ""))
     for name in form.fields:
         errors[name] = form.errors.get(name, []) if name in touched else []
     return render(request, "dashboard/partials/field_errors.html", {"errors": errors})
@@ -128,7 +130,8 @@ def _job_context(request, job: Job) -> dict:
     # Settled: nothing about the job or its variants can change without a person acting.
     settled = job.is_finished and not any(a.status == "screening" for a in artifacts)
     return {"job": job, "queue_position": job_queue_position(job), "variants": presenters.variants(artifacts),
-            "expected_variants": presenters.expected_variants(job, artifacts), "polling": not settled}
+            "expected_variants": presenters.expected_variants(job, artifacts), "polling": not settled,
+            "return_to": _url("job", request, job.pk)}
 
 
 def _job_timeline(job: Job) -> list:
@@ -221,7 +224,10 @@ def _back(request, artifact: Artifact):
 def artifact_review(request, artifact_id, decision: str):
     artifact = _artifact(request, artifact_id)
     form = ReviewForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed: " + "; ".join(m for ms in form.errors.values() for m in ms))
+        return _back(request, artifact)
+    comment = form.cleaned_data["comment"]
     if decision == "approve":
         _run_service(request, lambda: artifact_approve(artifact=artifact, reviewer=request.user, comment=comment), "Approved.")
     else:
@@ -266,6 +272,9 @@ def brand_settings(request):
             return redirect(_url("settings", request))
         if policy_form.is_bound and policy_form.is_valid():
             changes = policy_form.changes_for(policy)
+            if not changes:
+                messages.info(request, "Nothing changed.")
+                return redirect(_url("settings", request))
             if _run_service(request, lambda: safety_policy_update(workspace=workspace, actor=actor, **changes), "Safety policy saved."):
                 return redirect(_url("settings", request))
     return render(request, "dashboard/settings.html", {"voice_form": voice_form, "policy_form": policy_form, "voice": voice},

@@ -5,7 +5,11 @@ from pressroom.audit.services import Actor
 from pressroom.core.errors import PressroomError
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
 from pressroom.jobs.services import job_cancel, job_retry
-from pressroom.safety.services import artifact_approve, artifact_publish, artifact_reject
+from pressroom.safety.services import (
+    artifact_approve,
+    artifact_publish,
+    artifact_reject,
+)
 
 
 def _each_through_service(modeladmin, request, queryset, service, done: str) -> None:
@@ -57,12 +61,16 @@ class JobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Cancel selected jobs")
+    def has_operate_permission(self, request) -> bool:
+        """Cancel and retry: operators with the change-job permission (superusers have it)."""
+        return request.user.has_perm("jobs.change_job")
+
+    @admin.action(description="Cancel selected jobs", permissions=["operate"])
     def cancel_jobs(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
         _each_through_service(self, request, queryset, lambda job: job_cancel(job=job, actor=actor), "cancelled")
 
-    @admin.action(description="Retry selected failed or cancelled jobs")
+    @admin.action(description="Retry selected failed or cancelled jobs", permissions=["operate"])
     def retry_jobs(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
         _each_through_service(self, request, queryset, lambda job: job_retry(job=job, actor=actor), "queued again")
@@ -83,20 +91,26 @@ class ArtifactAdmin(admin.ModelAdmin):
         return artifact_preview(artifact, 512)
     actions = ("approve", "reject", "publish")
 
-    @admin.action(description="Approve selected artifacts")
+    @admin.action(description="Approve selected artifacts", permissions=["review"])
     def approve(self, request, queryset) -> None:
         service = lambda a: artifact_approve(artifact=a, reviewer=request.user, comment="Approved in admin")  # noqa: E731
         _each_through_service(self, request, queryset, service, "approved")
 
-    @admin.action(description="Reject selected artifacts")
+    @admin.action(description="Reject selected artifacts", permissions=["review"])
     def reject(self, request, queryset) -> None:
         service = lambda a: artifact_reject(artifact=a, reviewer=request.user, comment="Rejected in admin")  # noqa: E731
         _each_through_service(self, request, queryset, service, "rejected")
 
-    @admin.action(description="Publish selected artifacts")
+    @admin.action(description="Publish selected artifacts", permissions=["review"])
     def publish(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
         _each_through_service(self, request, queryset, lambda a: artifact_publish(artifact=a, actor=actor), "published")
+
+    def has_review_permission(self, request) -> bool:
+        """Approve, reject and publish: only operators granted the change-artifact
+        permission (superusers), never every staff user who can open this list. The
+        services check the reviewer's role again."""
+        return request.user.has_perm("jobs.change_artifact")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # state changes only through the actions above

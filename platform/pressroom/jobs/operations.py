@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from pressroom.celery import app
 from pressroom.conf import pressroom_settings
@@ -17,16 +19,22 @@ logger = logging.getLogger(__name__)
 RECENT = timedelta(minutes=2)
 
 
+@transaction.atomic
 def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, device: str | None = None,
                             loaded_models: list[str] | None = None, pid: int | None = None) -> None:
-    """Upsert a worker's report; fields left as None keep their last value."""
-    changes: dict[str, Any] = {"last_seen": timezone.now()}
-    for field, value in (("queues", queues), ("device", device), ("loaded_models", loaded_models), ("pid", pid)):
+    """Upsert a worker's report; fields left as None keep their last value. Models are
+    added to what the worker's other pool processes reported, not replacing it."""
+    heartbeat, created = WorkerHeartbeat.objects.select_for_update().get_or_create(
+        name=name[:255], defaults={"last_seen": timezone.now(), "started_at": timezone.now()})
+    heartbeat.last_seen = timezone.now()
+    if loaded_models is not None:
+        heartbeat.loaded_models = sorted(set(heartbeat.loaded_models) | set(loaded_models))
+    if device is not None:
+        heartbeat.device = ", ".join(sorted(set(filter(None, heartbeat.device.split(", "))) | set(filter(None, device.split(", ")))))
+    for field, value in (("queues", queues), ("pid", pid)):
         if value is not None:
-            changes[field] = value
-    heartbeat, created = WorkerHeartbeat.objects.update_or_create(name=name[:255], defaults=changes)
-    if created:
-        WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(started_at=heartbeat.last_seen)
+            setattr(heartbeat, field, value)
+    heartbeat.save()
 
 
 @dataclass(frozen=True)
@@ -37,13 +45,20 @@ class QueueDepth:
     running_jobs: int
 
 
+def _queue_depth(connection, queue: str) -> int:
+    try:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except ChannelError:
+        return 0  # Redis keeps no key for an empty queue: "not found" means nothing waits
+
+
 def _broker_depths(queues: list[str]) -> dict[str, int | None]:
     depths: dict[str, int | None] = dict.fromkeys(queues)
     try:
-        with app.connection_for_read() as connection:
-            channel = connection.default_channel
+        with app.connection_for_read(connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)  # a status page must not hang on a dead broker
             for queue in queues:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                depths[queue] = _queue_depth(connection, queue)
     except Exception:  # noqa: BLE001 - a status page must render while the broker is down
         logger.warning("Could not read queue depths from the broker", exc_info=True)
     return depths

@@ -20,9 +20,19 @@ from pressroom.plugins import (
     RuntimeRequest,
     TextOutput,
 )
+
 from pressroom_workers.runtime.backends import BACKENDS, Backend, ImageItem, TextItem
-from pressroom_workers.runtime.device import is_out_of_memory, pick_device, pick_dtype, release_cached_memory
-from pressroom_workers.runtime.sources import ModelNotAvailable, ModelSpec, resolve_source
+from pressroom_workers.runtime.device import (
+    is_out_of_memory,
+    pick_device,
+    pick_dtype,
+    release_cached_memory,
+)
+from pressroom_workers.runtime.sources import (
+    ModelNotAvailable,
+    ModelSpec,
+    resolve_source,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandError
-
 from pressroom.conf import pressroom_settings
 
 

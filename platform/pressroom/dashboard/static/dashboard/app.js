@@ -16,6 +16,9 @@ document.addEventListener("click", async (event) => {
   }
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
-document.addEventListener("change", (event) => {
-  if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+// Inline validation: tell the server which field was just left, so it can speak about it
+// even when it is now empty (the form, not the field, carries hx-post).
+document.addEventListener("htmx:configRequest", (event) => {
+  const source = event.detail.triggeringEvent && event.detail.triggeringEvent.target;
+  if (source && source.name) event.detail.parameters["_touched"] = source.name;
 });
