@@ -134,6 +134,14 @@ def test_flagged_artifact_shows_its_highlighted_reason(team, open_page, screensh
     reviewer.get_by_text("Safety scores").first.click()
     screenshot(reviewer, "flagged-artifact")
 
+    reviewer.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing may overflow sideways
+    wide = reviewer.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(el => el.tagName + '.' + el.className)""")
+    assert reviewer.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide[:10]
+    screenshot(reviewer, "review-queue-phone")
+    reviewer.set_viewport_size({"width": 1280, "height": 860})
+
     reviewer.get_by_role("link", name="Details, scores and audit").click()
     expect(reviewer.get_by_role("heading", name="Edit, then approve")).to_be_visible()
     screenshot(reviewer, "artifact-detail")

@@ -54,7 +54,7 @@ def highlight(text: str, evidence: list[dict]) -> SafeString:
     for span in _merged_spans(evidence, len(text)):
         reasons = "; ".join(dict.fromkeys(r for r in span.reasons if r))
         parts.append(escape(text[position:span.start]))
-        parts.append(f'<mark class="flagged" title="{escape(reasons)}" data-reason="{escape(reasons)}">'
+        parts.append(f'<mark class="flagged" tabindex="0" title="{escape(reasons)}" data-reason="{escape(reasons)}">'
                      f"{escape(text[span.start:span.end])}</mark>")
         position = span.end
     parts.append(escape(text[position:]))
