@@ -76,7 +76,7 @@ def test_artifact_admin_shows_a_preview(admin_client, workspace):
 def test_status_page_lists_models_queues_and_recent_workers(admin_client, workspace, settings):
     jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"})
     worker_heartbeat_record(name="gpu0@host", queues=["gpu.text"], pid=42)
-    worker_heartbeat_record(name="gpu0@host", loaded_models=["text-default"], device="cuda:0")
+    worker_heartbeat_record(name="gpu0@host", loaded_models=["text-default"], devices=["cuda:0"])
     page = admin_client.get(reverse("pressroom-status")).content.decode()
     assert "text-default" in page and "image-default" in page
     assert "gpu0@host" in page and "cuda:0" in page and "yes, on gpu0@host" in page
@@ -87,8 +87,8 @@ def test_status_page_lists_models_queues_and_recent_workers(admin_client, worksp
 def test_heartbeats_of_several_pool_processes_add_up(workspace):
     from pressroom.jobs.models import WorkerHeartbeat
 
-    worker_heartbeat_record(name="w@h", loaded_models=["text-default"], device="cpu")
-    worker_heartbeat_record(name="w@h", loaded_models=["embed-default"], device="cpu")
+    worker_heartbeat_record(name="w@h", loaded_models=["text-default"], devices=["cpu"])
+    worker_heartbeat_record(name="w@h", loaded_models=["embed-default"], devices=["cpu"])
     assert WorkerHeartbeat.objects.get(name="w@h").loaded_models == ["embed-default", "text-default"]
 
 

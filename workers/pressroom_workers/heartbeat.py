@@ -16,12 +16,14 @@ HEARTBEAT_SECONDS = 30
 _stop = threading.Event()
 
 
-def _report(**fields) -> None:
+def _report(**fields) -> bool:
     try:
         close_old_connections()
         worker_heartbeat_record(**fields)
+        return True
     except Exception:  # noqa: BLE001
         logger.warning("Worker heartbeat failed", exc_info=True)
+        return False
     finally:
         close_old_connections()
 
@@ -43,7 +45,15 @@ def _stop_heartbeat(**kwargs) -> None:
     _stop.set()
 
 
+_reported_models: list[str] = []  # what this pool process last reported
+
+
 def report_models(worker_name: str, runtime) -> None:
-    """From a pool process after a batch: which models it holds and on which device."""
-    devices = sorted({str(runtime.model(alias).backend.device) for alias in runtime.loaded_aliases()})
-    _report(name=worker_name, loaded_models=runtime.loaded_aliases(), device=", ".join(devices))
+    """From a pool process after a batch: which models it holds and on which device.
+    Written only when that changed (a model was loaded), not after every batch."""
+    loaded = runtime.loaded_aliases()
+    if loaded == _reported_models:
+        return
+    devices = sorted({str(runtime.model(alias).backend.device) for alias in loaded})
+    if _report(name=worker_name, loaded_models=loaded, devices=devices):
+        _reported_models[:] = loaded

@@ -9,7 +9,7 @@ from pressroom.accounts.services import (
     membership_set,
 )
 from pressroom.audit.services import Actor
-from pressroom.core.errors import PressroomError
+from pressroom.core.admin_actions import each_through_service
 
 
 @admin.register(Workspace)
@@ -94,9 +94,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
-        for key in queryset:
-            try:
-                api_key_revoke(key=key, actor=actor)
-            except PressroomError as error:
-                self.message_user(request, f"{key}: {error.message}", messages.ERROR)
-        self.message_user(request, "Selected keys are revoked.", messages.SUCCESS)
+        each_through_service(self, request, queryset, lambda key: api_key_revoke(key=key, actor=actor), "revoked")

@@ -15,14 +15,14 @@ JSON_HELP = "JSON."
 TUNING_FIELDS = ("variants", "seed")
 
 
-def _unwrap_optional(prop: dict) -> tuple[dict, bool]:
-    """`X | None` appears as anyOf [X, null]: the field is X, and may be left empty."""
+def _unwrap_optional(prop: dict) -> dict:
+    """`X | None` appears as anyOf [X, null]: the field is X (left empty, it is None)."""
     options = prop.get("anyOf")
     if options:
         concrete = [option for option in options if option.get("type") != "null"]
         if len(concrete) == 1:
-            return {**prop, **concrete[0]}, True
-    return prop, False
+            return {**prop, **concrete[0]}
+    return prop
 
 
 class LinesField(forms.CharField):
@@ -92,10 +92,10 @@ def _number_attrs(prop: dict) -> dict[str, Any]:
     return attrs
 
 
-def _field_for(prop: dict, required: bool) -> forms.Field:
+def _field_for(prop: dict) -> forms.Field:
     """Django parses the strings; requiredness and bounds are the schema's to judge (one
     validator, one set of messages), so every field is optional at this level."""
-    prop, _ = _unwrap_optional(prop)
+    prop = _unwrap_optional(prop)
     common = {"required": False, "label": prop.get("title"), "help_text": prop.get("description", "")}
     kind, items = prop.get("type"), prop.get("items", {})
     if "enum" in prop:
@@ -111,7 +111,7 @@ def _field_for(prop: dict, required: bool) -> forms.Field:
     if kind == "number":
         return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any", **_number_attrs(prop)}), **common)
     if kind == "boolean":
-        return forms.BooleanField(**{**common, "required": False})
+        return forms.BooleanField(**common)
     if kind == "string":
         long_text = prop.get("maxLength", 10_000) > 300
         widget = forms.Textarea(attrs={"rows": 3}) if long_text else forms.TextInput()
@@ -131,7 +131,7 @@ class UseCaseForm(forms.Form):
         self.input_names = []
         fields = {}
         for name, prop in schema.get("properties", {}).items():
-            field = _field_for(prop, name in required)
+            field = _field_for(prop)
             field.schema_required = name in required
             if "default" in prop and prop["default"] is not None:
                 field.initial = prop["default"]
@@ -167,10 +167,6 @@ class UseCaseForm(forms.Form):
                 continue
             for message in messages:
                 self.add_error(name if name in self.fields else None, message if name in self.fields else f"{path}: {message}")
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class ReviewForm(forms.Form):

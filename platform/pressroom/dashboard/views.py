@@ -212,6 +212,10 @@ def _run_service(request, call, done: str):
     return result
 
 
+def _form_errors(form) -> str:
+    return "; ".join(message for messages_ in form.errors.values() for message in messages_)
+
+
 def _back(request, artifact: Artifact):
     target = request.POST.get("next", "")
     if target.startswith(f"/w/{request.access.workspace.slug}/"):
@@ -225,7 +229,7 @@ def artifact_review(request, artifact_id, decision: str):
     artifact = _artifact(request, artifact_id)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Nothing was changed: " + "; ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, "Nothing was changed: " + _form_errors(form))
         return _back(request, artifact)
     comment = form.cleaned_data["comment"]
     if decision == "approve":
@@ -241,7 +245,7 @@ def artifact_edit_view(request, artifact_id):
     artifact = _artifact(request, artifact_id)
     form = EditForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The edit was not saved: " + "; ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, "The edit was not saved: " + _form_errors(form))
         return _back(request, artifact)
     revision = _run_service(request, lambda: artifact_edit(artifact=artifact, editor=request.user, text=form.cleaned_data["text"],
                                                            comment=form.cleaned_data["comment"]),

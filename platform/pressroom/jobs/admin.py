@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
 
 from pressroom.audit.services import Actor
-from pressroom.core.errors import PressroomError
+from pressroom.core.admin_actions import each_through_service
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
 from pressroom.jobs.services import job_cancel, job_retry
 from pressroom.safety.services import (
@@ -10,20 +10,6 @@ from pressroom.safety.services import (
     artifact_publish,
     artifact_reject,
 )
-
-
-def _each_through_service(modeladmin, request, queryset, service, done: str) -> None:
-    """Admin actions call the same services as every other entry path, one artifact at
-    a time, and report refusals instead of hiding them."""
-    succeeded = 0
-    for obj in queryset:
-        try:
-            service(obj)
-            succeeded += 1
-        except PressroomError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-    if succeeded:
-        modeladmin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
 
 
 def artifact_preview(artifact: Artifact, size: int = 96) -> str:
@@ -68,12 +54,12 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected jobs", permissions=["operate"])
     def cancel_jobs(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
-        _each_through_service(self, request, queryset, lambda job: job_cancel(job=job, actor=actor), "cancelled")
+        each_through_service(self, request, queryset, lambda job: job_cancel(job=job, actor=actor), "cancelled")
 
     @admin.action(description="Retry selected failed or cancelled jobs", permissions=["operate"])
     def retry_jobs(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
-        _each_through_service(self, request, queryset, lambda job: job_retry(job=job, actor=actor), "queued again")
+        each_through_service(self, request, queryset, lambda job: job_retry(job=job, actor=actor), "queued again")
 
 
 @admin.register(Artifact)
@@ -81,6 +67,7 @@ class ArtifactAdmin(admin.ModelAdmin):
     list_display = ("id", "preview", "job", "kind", "variant_index", "status", "model_alias", "model_placeholder", "created_at")
     list_filter = ("kind", "status", "safety_decision", "model_alias", "workspace")
     readonly_fields = ["large_preview", *[field.name for field in Artifact._meta.fields]]
+    actions = ("approve", "reject", "publish")
 
     @admin.display(description="Preview")
     def preview(self, artifact: Artifact) -> str:
@@ -89,22 +76,21 @@ class ArtifactAdmin(admin.ModelAdmin):
     @admin.display(description="Preview")
     def large_preview(self, artifact: Artifact) -> str:
         return artifact_preview(artifact, 512)
-    actions = ("approve", "reject", "publish")
 
     @admin.action(description="Approve selected artifacts", permissions=["review"])
     def approve(self, request, queryset) -> None:
         service = lambda a: artifact_approve(artifact=a, reviewer=request.user, comment="Approved in admin")  # noqa: E731
-        _each_through_service(self, request, queryset, service, "approved")
+        each_through_service(self, request, queryset, service, "approved")
 
     @admin.action(description="Reject selected artifacts", permissions=["review"])
     def reject(self, request, queryset) -> None:
         service = lambda a: artifact_reject(artifact=a, reviewer=request.user, comment="Rejected in admin")  # noqa: E731
-        _each_through_service(self, request, queryset, service, "rejected")
+        each_through_service(self, request, queryset, service, "rejected")
 
     @admin.action(description="Publish selected artifacts", permissions=["review"])
     def publish(self, request, queryset) -> None:
         actor = Actor.for_user(request.user)
-        _each_through_service(self, request, queryset, lambda a: artifact_publish(artifact=a, actor=actor), "published")
+        each_through_service(self, request, queryset, lambda a: artifact_publish(artifact=a, actor=actor), "published")
 
     def has_review_permission(self, request) -> bool:
         """Approve, reject and publish: only operators granted the change-artifact

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,17 +21,17 @@ RECENT = timedelta(minutes=2)
 
 
 @transaction.atomic
-def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, device: str | None = None,
+def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, devices: list[str] | None = None,
                             loaded_models: list[str] | None = None, pid: int | None = None) -> None:
-    """Upsert a worker's report; fields left as None keep their last value. Models are
-    added to what the worker's other pool processes reported, not replacing it."""
+    """Upsert a worker's report; fields left as None keep their last value. Models and
+    devices are added to what the worker's other pool processes reported, not replacing it."""
     heartbeat, created = WorkerHeartbeat.objects.select_for_update().get_or_create(
         name=name[:255], defaults={"last_seen": timezone.now(), "started_at": timezone.now()})
     heartbeat.last_seen = timezone.now()
     if loaded_models is not None:
         heartbeat.loaded_models = sorted(set(heartbeat.loaded_models) | set(loaded_models))
-    if device is not None:
-        heartbeat.device = ", ".join(sorted(set(filter(None, heartbeat.device.split(", "))) | set(filter(None, device.split(", ")))))
+    if devices is not None:
+        heartbeat.device = ", ".join(sorted(set(filter(None, heartbeat.device.split(", "))) | set(devices)))
     for field, value in (("queues", queues), ("pid", pid)):
         if value is not None:
             setattr(heartbeat, field, value)
@@ -68,10 +69,9 @@ def queue_depths() -> list[QueueDepth]:
     by_modality = pressroom_settings.QUEUES
     queues = sorted(set(by_modality.values()))
     counts = Job.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).values("modality", "status").annotate(n=Count("pk"))
-    per_queue = {queue: {JobStatus.QUEUED: 0, JobStatus.RUNNING: 0} for queue in queues}
+    per_queue: dict[str, Counter] = {queue: Counter() for queue in queues}
     for row in counts:
-        queue = by_modality.get(row["modality"], "cpu")
-        per_queue.setdefault(queue, {JobStatus.QUEUED: 0, JobStatus.RUNNING: 0})[row["status"]] += row["n"]
+        per_queue.setdefault(by_modality.get(row["modality"], "cpu"), Counter())[row["status"]] += row["n"]
     broker = _broker_depths(list(per_queue))
     return [QueueDepth(queue, broker.get(queue), n[JobStatus.QUEUED], n[JobStatus.RUNNING]) for queue, n in sorted(per_queue.items())]
 

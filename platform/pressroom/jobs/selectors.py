@@ -1,7 +1,7 @@
 """Reads for jobs and artifacts, always scoped to a workspace."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from pressroom.accounts.models import Workspace
 from pressroom.jobs.models import Artifact, Job
@@ -26,16 +26,13 @@ def job_queue_position(job: Job) -> int | None:
     every workspace: the queue is shared, and so is the wait."""
     if job.status != "queued":
         return None
-    ahead = Job.objects.filter(status="queued", modality=job.modality)
-    return ahead.filter(priority__gt=job.priority).count() + ahead.filter(
-        priority=job.priority, created_at__lt=job.created_at).count() + 1
+    served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
+    return Job.objects.filter(served_first, status="queued", modality=job.modality).count() + 1
 
 
 def review_queue(*, workspace: Workspace) -> QuerySet[Artifact]:
     """Artifacts waiting for a human: flagged ones first, then passed ones (when the
     workspace does not approve automatically), oldest first."""
-    from django.db.models import Case, IntegerField, Value, When
-
     waiting = Artifact.objects.filter(workspace=workspace, status__in=("flagged", "passed"))
     order = Case(When(status="flagged", then=Value(0)), default=Value(1), output_field=IntegerField())
     return waiting.annotate(flag_first=order).order_by("flag_first", "created_at").select_related("job").prefetch_related("verdicts")
