@@ -81,6 +81,12 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_SECONDS": 10,
     # REST API: requests per API key (or user) per period.
     "API_THROTTLE_RATE": "600/min",
+    # Artifact files: how long a signed link (for a CMS to embed) stays valid, and how the
+    # file is handed over: "" streams it from Django; "x-accel-redirect" (nginx, with
+    # MEDIA_INTERNAL_PREFIX as the internal location) or "x-sendfile" (Apache, lighttpd).
+    "MEDIA_SIGNED_URL_SECONDS": 7 * 24 * 3600,
+    "MEDIA_SERVE_MODE": "",
+    "MEDIA_INTERNAL_PREFIX": "/protected-media/",
     "API_MAX_BODY_BYTES": 1024 * 1024,
     # Plugin label -> its settings (over the plugin's default_settings).
     "PLUGINS_CONFIG": {},

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "pressroom.dashboard",
     "django_htmx",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -138,6 +139,7 @@ REST_FRAMEWORK = {
         "pressroom.api.authentication.WorkspaceSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["pressroom.api.permissions.HasScopes"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["pressroom.api.throttling.PerCredentialThrottle"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -2,15 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pressroom.core.admin_views import status_view
-from pressroom.core.views import healthz, media
+from pressroom.core.views import artifact_file, artifact_file_signed, healthz
 
 urlpatterns = [
     path("admin/status/", admin.site.admin_view(status_view), name="pressroom-status"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("pressroom.api.urls")),
-    # Artifact files. Behind a real deployment a web server or object storage serves these.
-    path("media/<path:path>", media),
+    # Artifact files, by artifact id (never by path); see pressroom.jobs.media.
+    path("media/artifacts/<uuid:artifact_id>/<str:filename>", artifact_file, name="artifact-file"),
+    path("media/signed/<str:token>/<str:filename>", artifact_file_signed, name="artifact-file-signed"),
     path("", include("pressroom.dashboard.urls")),
 ]
 

@@ -30,11 +30,8 @@ from pressroom.plugins import (
     UseCaseRun,
 )
 from pressroom.plugins.services import prompt_template_resolver
-from pressroom.safety.services import (
-    artifacts_fail_closed,
-    artifacts_screen,
-    jobs_input_rescreen,
-)
+from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
+from pressroom.safety.services import jobs_input_rescreen
 
 from pressroom_workers.runtime import ModelRuntime, RequestFailed
 from pressroom_workers.safety import ensure_configured_toxicity_scorer

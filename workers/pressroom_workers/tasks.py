@@ -10,7 +10,7 @@ from pressroom.audit.services import Actor
 from pressroom.celery import RUN_JOBS_TASK, app
 from pressroom.conf import pressroom_settings
 from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
-from pressroom.safety.services import SCREEN_TASK, artifacts_screen
+from pressroom.jobs.services.artifacts import SCREEN_TASK, artifacts_screen
 
 from pressroom_workers.executor import JobBatchExecutor
 from pressroom_workers.heartbeat import report_models

@@ -2,29 +2,83 @@ from django import forms
 from django.contrib import admin, messages
 
 from pressroom.accounts.models import ApiKey, Membership, Scope, Workspace
+from pressroom.accounts.access import workspaces_for_user
 from pressroom.accounts.services import (
     api_key_create,
     api_key_revoke,
     membership_remove,
     membership_set,
+    workspace_create,
+    workspace_update,
 )
 from pressroom.audit.services import Actor
-from pressroom.core.admin_actions import each_through_service
+from pressroom.core.admin_actions import WorkspaceScopedAdmin, each_through_service, staff_access
+from pressroom.core.errors import PressroomError
+
+
+class ThroughServicesAdmin(admin.ModelAdmin):
+    """Saves run through a service; its refusal is shown on the form's page, not a 500."""
+
+    def save_through_service(self, request, save) -> None:
+        try:
+            save()
+        except PressroomError as error:
+            self.message_user(request, f"Nothing was saved: {error}", messages.ERROR)
+            raise _Refused from error
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except _Refused:
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class _Refused(Exception):
+    pass
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(ThroughServicesAdmin):
+    """Workspaces are created and renamed through the services (audited). A staff user who
+    creates one becomes its admin."""
+
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=workspaces_for_user(user=request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("slug",) if obj is not None else ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        actor = Actor.for_user(request.user)
+        if change:
+            self.save_through_service(request, lambda: workspace_update(workspace=obj, actor=actor, name=obj.name))
+            return
+        owner = None if request.user.is_superuser else request.user
+        created = []
+        self.save_through_service(request, lambda: created.append(
+            workspace_create(name=obj.name, slug=obj.slug, owner=owner, actor=actor)))
+        obj.pk = created[0].pk
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its audit trail and jobs are kept (PROTECT)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    """Membership changes go through the services, so each one is audited."""
+class MembershipAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
+    """Membership changes go through the services, so each one is audited and needs the
+    staff user's admin role in that workspace."""
 
     list_display = ("user", "workspace", "role", "created_at")
-    list_filter = ("role", "workspace")
+    list_filter = ("role", ("workspace", admin.RelatedOnlyFieldListFilter))
     autocomplete_fields = ("user", "workspace")
 
     def get_readonly_fields(self, request, obj=None):
@@ -33,11 +87,13 @@ class MembershipAdmin(admin.ModelAdmin):
         return ("user", "workspace") if obj is not None else ()
 
     def save_model(self, request, obj, form, change) -> None:
-        saved = membership_set(workspace=obj.workspace, user=obj.user, role=obj.role, actor=Actor.for_user(request.user))
-        obj.pk = saved.pk
+        saved = []
+        self.save_through_service(request, lambda: saved.append(
+            membership_set(access=staff_access(request, obj), user=obj.user, role=obj.role)))
+        obj.pk = saved[0].pk
 
     def delete_model(self, request, obj) -> None:
-        membership_remove(membership=obj, actor=Actor.for_user(request.user))
+        self.save_through_service(request, lambda: membership_remove(membership=obj, access=staff_access(request, obj)))
 
     def delete_queryset(self, request, queryset) -> None:
         for membership in queryset:
@@ -53,12 +109,12 @@ class ApiKeyAddForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     """Keys are created and revoked through the services (hashed, audited); the token is
     shown once, in the confirmation message."""
 
     list_display = ("name", "workspace", "prefix", "scope_list", "expires_at", "revoked_at", "last_used_at")
-    list_filter = ("workspace", "revoked_at")
+    list_filter = (("workspace", admin.RelatedOnlyFieldListFilter), "revoked_at")
     search_fields = ("name", "prefix")
     actions = ("revoke",)
 
@@ -77,8 +133,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             return
-        key, token = api_key_create(workspace=obj.workspace, name=obj.name, scopes=form.cleaned_data["scopes"],
-                                    actor=Actor.for_user(request.user), expires_at=obj.expires_at)
+        created = []
+        self.save_through_service(request, lambda: created.append(api_key_create(
+            access=staff_access(request, obj), name=obj.name, scopes=form.cleaned_data["scopes"], expires_at=obj.expires_at)))
+        key, token = created[0]
         obj.pk = key.pk
         self.message_user(request, f"Token for {key.name} (copy it now, it is shown only once): {token}", messages.WARNING)
 
@@ -93,5 +151,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
-        actor = Actor.for_user(request.user)
-        each_through_service(self, request, queryset, lambda key: api_key_revoke(key=key, actor=actor), "revoked")
+        each_through_service(self, request, queryset, lambda key, access: api_key_revoke(key=key, access=access), "revoked")

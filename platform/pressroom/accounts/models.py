@@ -48,14 +48,6 @@ class Scope(models.TextChoices):
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhook endpoints"
 
 
-ROLE_SCOPES = {
-    Role.VIEWER: {Scope.CONTENT_READ},
-    Role.EDITOR: {Scope.CONTENT_READ, Scope.JOBS_WRITE},
-    Role.REVIEWER: {Scope.CONTENT_READ, Scope.JOBS_WRITE, Scope.CONTENT_REVIEW, Scope.CONTENT_PUBLISH},
-    Role.ADMIN: set(Scope.values),
-}
-
-
 class ApiKey(models.Model):
     """A workspace's key for CMSs and scripts. Only a hash of the secret is stored; the
     prefix stays visible so a key can be recognised in lists and logs."""

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pressroom.accounts.access import Access
 from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
-from pressroom.audit.services import SYSTEM, Actor, audit_record
+from pressroom.audit.services import Actor, audit_record
 from pressroom.core.errors import InputInvalid
 
 
@@ -35,13 +36,28 @@ def workspace_create(
     audit_record(workspace_id=workspace.pk, action="workspace.created", object_type="workspace",
                  object_id=workspace.pk, actor=actor, data={"name": name, "slug": slug})
     if owner is not None:
-        membership_set(workspace=workspace, user=owner, role=Role.ADMIN, actor=actor)
+        membership_set(access=Access.system(workspace, actor), user=owner, role=Role.ADMIN)
     return workspace
 
 
 @transaction.atomic
-def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: str, actor: Actor = SYSTEM) -> Membership:
-    """Add a member or change their role; audited with the role before and after."""
+def workspace_update(*, workspace: Workspace, actor: Actor, name: str) -> Workspace:
+    """Rename a workspace (its slug stays: links and API clients use it); audited."""
+    if not name.strip():
+        raise InputInvalid("A workspace needs a name.", {"name": ["This field may not be blank."]})
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    before, workspace.name = workspace.name, name
+    workspace.save(update_fields=["name"])
+    audit_record(workspace_id=workspace.pk, action="workspace.renamed", object_type="workspace", object_id=workspace.pk,
+                 actor=actor, data={"before": before, "after": name})
+    return workspace
+
+
+@transaction.atomic
+def membership_set(*, access: Access, user: AbstractBaseUser, role: str) -> Membership:
+    """Add a member or change their role (workspace admins); audited with the role before and after."""
+    access.require_role(Role.ADMIN)
+    workspace, actor = access.workspace, access.actor
     if role not in Role.values:
         raise InputInvalid("Unknown role.", {"role": [f"'{role}' is not one of {', '.join(Role.values)}."]})
     membership = Membership.objects.select_for_update().filter(user=user, workspace=workspace).first()
@@ -57,8 +73,10 @@ def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: str, a
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: Actor = SYSTEM) -> None:
-    _audit_membership(membership, "membership.removed", actor, {"role": membership.role})
+def membership_remove(*, membership: Membership, access: Access) -> None:
+    access.require_object(membership)
+    access.require_role(Role.ADMIN)
+    _audit_membership(membership, "membership.removed", access.actor, {"role": membership.role})
     membership.delete()
 
 
@@ -72,10 +90,10 @@ def _hash_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(
-    *, workspace: Workspace, name: str, scopes: list[str], actor: Actor, expires_at=None
-) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the full token, which is shown once and never stored."""
+def api_key_create(*, access: Access, name: str, scopes: list[str], expires_at=None) -> tuple[ApiKey, str]:
+    """Create a key (workspace admins); returns it with the full token, shown once and never stored."""
+    access.require_role(Role.ADMIN)
+    workspace, actor = access.workspace, access.actor
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown or not scopes:
         raise InputInvalid("Invalid scopes.", {"scopes": [f"Choose from {', '.join(Scope.values)}" + (f"; unknown: {', '.join(unknown)}" if unknown else "")]})
@@ -90,7 +108,10 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, access: Access) -> ApiKey:
+    access.require_object(key)
+    access.require_role(Role.ADMIN)
+    actor = access.actor
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()

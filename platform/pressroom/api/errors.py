@@ -11,14 +11,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition, PressroomError
-from pressroom.safety.services import NotAllowed
+from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition, NotAllowed, NotFound, PressroomError
 
 DOMAIN_STATUS = (
     (InputInvalid, status.HTTP_400_BAD_REQUEST),
     (InvalidTransition, status.HTTP_409_CONFLICT),
     (IdempotencyConflict, status.HTTP_409_CONFLICT),
     (NotAllowed, status.HTTP_403_FORBIDDEN),
+    (NotFound, status.HTTP_404_NOT_FOUND),
 )
 DRF_CODES = {
     exceptions.ParseError: "malformed_request",

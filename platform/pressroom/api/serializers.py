@@ -3,26 +3,35 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from pressroom.audit.models import AuditEvent
+from pressroom.jobs.media import artifact_signed_url
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import job_queue_position
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
-    file_url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField(help_text="The file, for this workspace's members and keys.")
+    signed_file_url = serializers.SerializerMethodField(
+        help_text="The file through a signed link that needs no key and expires (for a CMS to embed).")
     provenance = serializers.SerializerMethodField()
     safety = serializers.SerializerMethodField()
 
     class Meta:
         model = Artifact
-        fields = ("id", "job", "kind", "variant_index", "revision", "revision_of", "status", "text", "data", "file_url",
+        fields = ("id", "job", "kind", "variant_index", "revision", "revision_of", "status", "text", "data", "file_url", "signed_file_url",
                   "provenance", "safety", "review_comment", "reviewed_at", "published_at", "created_at")
 
     def get_file_url(self, artifact) -> str | None:
         if not artifact.file:
             return None
+        return self._absolute(artifact.file_url)
+
+    def get_signed_file_url(self, artifact) -> str | None:
+        return self._absolute(artifact_signed_url(artifact)) if artifact.file else None
+
+    def _absolute(self, url: str) -> str:
         request = self.context.get("request")
-        return request.build_absolute_uri(artifact.file.url) if request else artifact.file.url
+        return request.build_absolute_uri(url) if request else url
 
     def get_provenance(self, artifact) -> dict:
         return {"model_alias": artifact.model_alias, "model_source": artifact.model_source,

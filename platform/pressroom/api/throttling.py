@@ -17,5 +17,5 @@ class PerCredentialThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
-        caller = getattr(request, "caller", None)
-        return self.cache_format % {"scope": self.scope, "ident": caller.throttle_key} if caller else None
+        access = getattr(request, "access", None)
+        return self.cache_format % {"scope": self.scope, "ident": access.throttle_key} if access else None

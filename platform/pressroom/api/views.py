@@ -5,12 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import uuid
-from datetime import timezone as dt_timezone
 
 from django.apps import apps
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -22,14 +19,16 @@ from rest_framework.views import APIView
 
 from pressroom.accounts.models import Scope
 from pressroom.api import serializers as s
+from pressroom.api.filters import ArtifactFilter, AuditEventFilter, JobFilter
 from pressroom.audit.export import audit_event_list, iter_jsonl, write_csv
 from pressroom.audit.models import AuditEvent
-from pressroom.jobs.models import Artifact, ArtifactStatus, Job, JobStatus
-from pressroom.jobs.services import job_cancel, job_create
+from pressroom.jobs.models import Artifact, Job
+from pressroom.jobs.selectors import artifact_list, job_list
+from pressroom.jobs.services import artifact_approve, artifact_publish, artifact_reject, job_cancel, job_create
 from pressroom.plugins import PluginConfig, use_case_registry
 from pressroom.publishing import services as publishing
 from pressroom.publishing.models import WebhookEndpoint
-from pressroom.safety.services import Reviewer, artifact_approve, artifact_publish, artifact_reject
+from pressroom.publishing.selectors import webhook_endpoint_list
 
 READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
 
@@ -46,38 +45,6 @@ class AuditOrder(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-def _datetime_param(request, name: str):
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise ValueError
-        # Normalise to UTC: the database refuses some valid ISO offsets (e.g. +18:44).
-        return parsed.astimezone(dt_timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
-    except (ValueError, OverflowError):
-        raise ValidationError({name: ["Use an ISO 8601 date-time, e.g. 2026-11-23T10:00:00Z."]}) from None
-
-
-def _text_param(request, name: str, max_length: int = 200):
-    """A free-text filter. PostgreSQL text cannot hold NUL, so such a value is a 400, not a 500."""
-    value = request.query_params.get(name)
-    if value is not None and ("\x00" in value or len(value) > max_length):
-        raise ValidationError({name: [f"Text of at most {max_length} characters, without NUL characters."]})
-    return value
-
-
-def _uuid_param(request, name: str, label: str):
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationError({name: [f"Not {label}."]}) from None
 
 
 def _choice_param(request, name: str, choices: list[str]):
@@ -130,27 +97,17 @@ class UseCaseViewSet(viewsets.ViewSet):
 
 
 # -- jobs ------------------------------------------------------------------------------
-@extend_schema(parameters=[
-    OpenApiParameter("status", str, enum=JobStatus.values), OpenApiParameter("use_case", str),
-    OpenApiParameter("created_after", OpenApiTypes.DATETIME), OpenApiParameter("created_before", OpenApiTypes.DATETIME),
-])
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.JobSerializer
     pagination_class = NewestFirst
+    filterset_class = JobFilter
     scopes_by_action = {"list": READ_CONTENT, "retrieve": READ_CONTENT, "create": (Scope.JOBS_WRITE,),
                         "cancel": (Scope.JOBS_WRITE,)}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Job.objects.none()
-        jobs = Job.objects.filter(workspace=self.request.caller.workspace)
-        if self.action != "list":
-            return jobs
-        filters = {"status": _choice_param(self.request, "status", JobStatus.values),
-                   "use_case": _text_param(self.request, "use_case"),
-                   "created_at__gte": _datetime_param(self.request, "created_after"),
-                   "created_at__lt": _datetime_param(self.request, "created_before")}
-        return jobs.filter(**{k: v for k, v in filters.items() if v is not None})
+        return job_list(access=self.request.access)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_artifacts": self.action != "list"}
@@ -164,44 +121,32 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         key = request.headers.get("Idempotency-Key")
         if key is not None and not 1 <= len(key) <= 255:
             raise ValidationError({"Idempotency-Key": ["Between 1 and 255 characters."]})
-        caller = request.caller
-        replay = key is not None and Job.objects.filter(workspace=caller.workspace, idempotency_key=key).exists()
-        job = job_create(workspace=caller.workspace, use_case_key=body.validated_data["use_case"],
-                         input=body.validated_data["input"], priority=body.validated_data["priority"],
-                         idempotency_key=key, created_by=caller.user, actor=caller.actor)
+        access = request.access
+        replay = key is not None and job_list(access=access).filter(idempotency_key=key).exists()
+        job = job_create(access=access, use_case_key=body.validated_data["use_case"], input=body.validated_data["input"],
+                         priority=body.validated_data["priority"], idempotency_key=key)
         data = s.JobSerializer(job, context={**self.get_serializer_context(), "with_artifacts": True}).data
         return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        job = job_cancel(job=self.get_object(), actor=request.caller.actor)
+        job = job_cancel(job=self.get_object(), access=request.access)
         return Response(s.JobSerializer(job, context=self.get_serializer_context()).data)
 
 
 # -- artifacts -------------------------------------------------------------------------
-@extend_schema(parameters=[OpenApiParameter("status", str, enum=ArtifactStatus.values), OpenApiParameter("job", OpenApiTypes.UUID),
-                           OpenApiParameter("kind", str, enum=["text", "image"])])
 class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ArtifactSerializer
     pagination_class = NewestFirst
+    filterset_class = ArtifactFilter
     scopes_by_action = {"list": READ_CONTENT, "retrieve": READ_CONTENT, "approve": (Scope.CONTENT_REVIEW,),
                         "reject": (Scope.CONTENT_REVIEW,), "publish": (Scope.CONTENT_PUBLISH,)}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Artifact.objects.none()
-        artifacts = Artifact.objects.filter(workspace=self.request.caller.workspace).prefetch_related("verdicts")
-        if self.action != "list":
-            return artifacts
-        filters = {"status": _choice_param(self.request, "status", ArtifactStatus.values),
-                   "job_id": _uuid_param(self.request, "job", "a job id"),
-                   "kind": _choice_param(self.request, "kind", ["text", "image"])}
-        return artifacts.filter(**{k: v for k, v in filters.items() if v is not None})
-
-    def _reviewer(self) -> Reviewer:
-        caller = self.request.caller
-        return Reviewer(user=caller.user, api_key=caller.api_key)
+        return artifact_list(access=self.request.access).prefetch_related("verdicts")
 
     def _render(self, artifact):
         return Response(s.ArtifactSerializer(artifact, context=self.get_serializer_context()).data)
@@ -211,62 +156,47 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def approve(self, request, pk=None):
         body = s.ReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._render(artifact_approve(artifact=self.get_object(), reviewer=self._reviewer(), comment=body.validated_data["comment"]))
+        return self._render(artifact_approve(artifact=self.get_object(), access=request.access, comment=body.validated_data["comment"]))
 
     @extend_schema(request=s.RejectSerializer, responses={200: s.ArtifactSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         body = s.RejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._render(artifact_reject(artifact=self.get_object(), reviewer=self._reviewer(), comment=body.validated_data["comment"]))
+        return self._render(artifact_reject(artifact=self.get_object(), access=request.access, comment=body.validated_data["comment"]))
 
     @extend_schema(request=None, responses={200: s.ArtifactSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        return self._render(artifact_publish(artifact=self.get_object(), actor=request.caller.actor))
+        return self._render(artifact_publish(artifact=self.get_object(), access=request.access))
 
 
 # -- audit -----------------------------------------------------------------------------
-AUDIT_FILTERS = [OpenApiParameter("since", OpenApiTypes.DATETIME), OpenApiParameter("until", OpenApiTypes.DATETIME),
-                 OpenApiParameter("object_type", str), OpenApiParameter("object_id", str),
-                 OpenApiParameter("actor_type", str), OpenApiParameter("actor_id", str)]
-
-
 class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.AuditEventSerializer
     pagination_class = AuditOrder
     required_scopes = (Scope.AUDIT_READ,)
+    filterset_class = AuditEventFilter
     queryset = AuditEvent.objects.none()
-
-    def _events(self):
-        text = {name: _text_param(self.request, name) for name in ("object_type", "object_id", "actor_type", "actor_id")}
-        return audit_event_list(
-            workspace_id=self.request.caller.workspace.pk, since=_datetime_param(self.request, "since"),
-            until=_datetime_param(self.request, "until"), **text,
-        )
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return self._events()
+        return audit_event_list(workspace_id=self.request.access.workspace.pk)
 
-    @extend_schema(parameters=AUDIT_FILTERS)
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(parameters=[*AUDIT_FILTERS, OpenApiParameter("format", str, enum=["jsonl", "csv"])],
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["jsonl", "csv"])],
                    responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"])
     def export(self, request):
         fmt = _choice_param(request, "format", ["jsonl", "csv"]) or "jsonl"
-        events = self._events()
+        events = self.filter_queryset(self.get_queryset())
         if fmt == "csv":
             buffer = io.StringIO()
             write_csv(events, buffer)
             response = StreamingHttpResponse(iter([buffer.getvalue()]), content_type="text/csv")
         else:
             response = StreamingHttpResponse(iter_jsonl(events), content_type="application/x-ndjson")
-        response["Content-Disposition"] = f'attachment; filename="audit-{request.caller.workspace.slug}.{fmt}"'
+        response["Content-Disposition"] = f'attachment; filename="audit-{request.access.workspace.slug}.{fmt}"'
         return response
 
 
@@ -280,37 +210,38 @@ class WebhookViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WebhookEndpoint.objects.none()
-        return WebhookEndpoint.objects.filter(workspace=self.request.caller.workspace)
+        return webhook_endpoint_list(access=self.request.access)
 
     @extend_schema(responses={201: s.WebhookEndpointCreatedSerializer})
     def create(self, request, *args, **kwargs):
         body = s.WebhookEndpointSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        endpoint = publishing.webhook_endpoint_create(workspace=request.caller.workspace, actor=request.caller.actor,
-                                                      **body.validated_data)
+        endpoint = publishing.webhook_endpoint_create(access=request.access, **body.validated_data)
         return Response(s.WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         body = s.WebhookEndpointSerializer(self.get_object(), data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        endpoint = publishing.webhook_endpoint_update(endpoint=self.get_object(), actor=request.caller.actor, **body.validated_data)
+        endpoint = publishing.webhook_endpoint_update(endpoint=self.get_object(), access=request.access, **body.validated_data)
         return Response(s.WebhookEndpointSerializer(endpoint).data)
 
     def destroy(self, request, *args, **kwargs):
-        publishing.webhook_endpoint_delete(endpoint=self.get_object(), actor=request.caller.actor)
+        publishing.webhook_endpoint_delete(endpoint=self.get_object(), access=request.access)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: s.WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
     def ping(self, request, pk=None):
-        delivery = publishing.webhook_ping(endpoint=self.get_object())
+        delivery = publishing.webhook_ping(endpoint=self.get_object(), access=request.access)
         return Response(s.WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={200: s.WebhookDeliverySerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: s.WebhookDeliverySerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], serializer_class=s.WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):
-        deliveries = self.get_object().deliveries.prefetch_related("attempt_log").order_by("-created_at")[:100]
-        return Response(s.WebhookDeliverySerializer(deliveries, many=True).data)
+        """The endpoint's deliveries, newest first, a cursor page at a time."""
+        deliveries = publishing.webhook_delivery_list(endpoint=self.get_object())
+        page = self.paginate_queryset(deliveries)
+        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)
 
 
 # -- the publication feed --------------------------------------------------------------
@@ -347,7 +278,7 @@ class PublishedFeedView(APIView):
             raise ValidationError({"limit": ["An integer from 1 to 500."]}) from None
         if not 1 <= limit <= 500:
             raise ValidationError({"limit": ["An integer from 1 to 500."]})
-        items = publishing.feed_page(workspace=request.caller.workspace, after=after, limit=limit)
+        items = publishing.feed_page(access=request.access, after=after, limit=limit)
         context = {"request": request}
         return Response({
             "items": [{"position": item.position, "published_at": item.published_at,

@@ -3,14 +3,15 @@ from django.http import StreamingHttpResponse
 
 from pressroom.audit.export import iter_jsonl
 from pressroom.audit.models import AuditEvent
+from pressroom.core.admin_actions import WorkspaceScopedAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(WorkspaceScopedAdmin):
     """Read-only: audit events are never added, changed or deleted by hand."""
 
     list_display = ("workspace", "sequence", "timestamp", "action", "object_type", "object_id", "actor_label")
-    list_filter = ("action", "actor_type", "workspace")
+    list_filter = ("action", "actor_type", ("workspace", admin.RelatedOnlyFieldListFilter))
     search_fields = ("object_id", "actor_label", "hash")
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
     actions = ("export_jsonl",)

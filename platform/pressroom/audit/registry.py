@@ -50,6 +50,7 @@ CORE_ACTIONS = {
     "artifact.redacted": "Artifact redacted (new revision)",
     "artifact.published": "Artifact published",
     "workspace.created": "Workspace created",
+    "workspace.renamed": "Workspace renamed",
     "api_key.created": "API key created",
     "api_key.revoked": "API key revoked",
     "webhook.created": "Webhook endpoint created",

@@ -43,3 +43,16 @@ class IdempotencyConflict(PressroomError):
     """The idempotency key was used before with a different request."""
 
     code = "idempotency_conflict"
+
+
+class NotAllowed(PressroomError):
+    """The caller may see the object but lacks the role or scope for this action."""
+
+    code = "permission_denied"
+
+
+class NotFound(PressroomError):
+    """The object does not exist for this caller (another workspace's objects are never
+    revealed: they answer exactly like missing ones)."""
+
+    code = "not_found"

@@ -9,16 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from pressroom.accounts.models import ApiKey, Role
+from pressroom.accounts.models import Role
+from pressroom.accounts.selectors import api_key_get, api_key_list
 from pressroom.accounts.services import api_key_create, api_key_revoke
 from pressroom.audit.selectors import audit_timeline
-from pressroom.audit.services import Actor
-from pressroom.core.errors import InputInvalid, PressroomError
+from pressroom.core.errors import InputInvalid, NotAllowed, PressroomError
 from pressroom.dashboard import presenters
 from pressroom.dashboard.access import user_workspaces, workspace_view
 from pressroom.dashboard.forms import (
@@ -30,20 +30,19 @@ from pressroom.dashboard.forms import (
     UseCaseForm,
 )
 from pressroom.jobs.models import Artifact, Job
-from pressroom.jobs.selectors import job_list, job_queue_position, review_queue
-from pressroom.jobs.services import job_cancel, job_create
-from pressroom.jobs.validation import job_input_validate, use_case_get
-from pressroom.plugins import use_case_registry
-from pressroom.plugins.services import brand_voice_get, brand_voice_save
-from pressroom.safety.services import (
-    NotAllowed,
+from pressroom.jobs.selectors import artifact_get, job_get, job_list, job_queue_position, review_queue
+from pressroom.jobs.services import (
     artifact_approve,
     artifact_edit,
     artifact_publish,
     artifact_reject,
-    safety_policy_get,
-    safety_policy_update,
+    job_cancel,
+    job_create,
 )
+from pressroom.jobs.validation import job_input_validate, use_case_get
+from pressroom.plugins import use_case_registry
+from pressroom.plugins.services import brand_voice_get, brand_voice_save
+from pressroom.safety.services import safety_policy_get, safety_policy_update
 
 # htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
 HTMX_STOP_POLLING = 286
@@ -74,7 +73,7 @@ def switch_workspace(request):
 @workspace_view()
 def catalogue(request):
     use_cases = presenters.use_cases_by_plugin(use_case_registry.all())
-    recent = job_list(workspace=request.access.workspace)[:10]
+    recent = job_list(access=request.access)[:10]
     return render(request, "dashboard/catalogue.html", {"plugins": use_cases, "recent_jobs": recent})
 
 
@@ -91,9 +90,8 @@ def job_new(request, key: str):
     form = UseCaseForm(request.POST or None, schema=use_case.input_json_schema())
     if request.method == "POST" and form.is_valid():
         try:
-            job = job_create(workspace=request.access.workspace, use_case_key=use_case.key, input=form.raw_input(),
-                             priority=form.chosen_priority, created_by=request.user,
-                             actor=Actor.for_user(request.user))
+            job = job_create(access=request.access, use_case_key=use_case.key, input=form.raw_input(),
+                             priority=form.chosen_priority)
             return redirect("dashboard:job", request.access.workspace.slug, job.pk)
         except InputInvalid as error:
             form.add_service_errors(error.field_errors)
@@ -122,7 +120,7 @@ def job_validate(request, key: str):
 
 # -- jobs ----------------------------------------------------------------------------
 def _job(request, job_id) -> Job:
-    return get_object_or_404(Job.objects.prefetch_related("artifacts__verdicts"), pk=job_id, workspace=request.access.workspace)
+    return job_get(access=request.access, job_id=job_id)
 
 
 def _job_context(request, job: Job) -> dict:
@@ -169,25 +167,24 @@ def job_audit(request, job_id):
 @require_POST
 def job_cancel_view(request, job_id):
     job = _job(request, job_id)
-    _run_service(request, lambda: job_cancel(job=job, actor=Actor.for_user(request.user)), "Cancellation requested.")
+    _run_service(request, lambda: job_cancel(job=job, access=request.access), "Cancellation requested.")
     return redirect("dashboard:job", request.access.workspace.slug, job.pk)
 
 
 @workspace_view()
 def job_index(request):
-    jobs = job_list(workspace=request.access.workspace, status=request.GET.get("status") or None)[:100]
+    jobs = job_list(access=request.access, status=request.GET.get("status") or None)[:100]
     return render(request, "dashboard/jobs.html", {"jobs": jobs})
 
 
 # -- review --------------------------------------------------------------------------
 def _artifact(request, artifact_id) -> Artifact:
-    return get_object_or_404(Artifact.objects.select_related("job").prefetch_related("verdicts"),
-                             pk=artifact_id, workspace=request.access.workspace)
+    return artifact_get(access=request.access, artifact_id=artifact_id)
 
 
 @workspace_view(Role.REVIEWER)
 def review(request):
-    waiting = [presenters.variant(a) for a in review_queue(workspace=request.access.workspace)[:50]]
+    waiting = [presenters.variant(a) for a in review_queue(access=request.access)[:50]]
     return render(request, "dashboard/review.html", {"variants": waiting})
 
 
@@ -233,9 +230,9 @@ def artifact_review(request, artifact_id, decision: str):
         return _back(request, artifact)
     comment = form.cleaned_data["comment"]
     if decision == "approve":
-        _run_service(request, lambda: artifact_approve(artifact=artifact, reviewer=request.user, comment=comment), "Approved.")
+        _run_service(request, lambda: artifact_approve(artifact=artifact, access=request.access, comment=comment), "Approved.")
     else:
-        _run_service(request, lambda: artifact_reject(artifact=artifact, reviewer=request.user, comment=comment), "Rejected.")
+        _run_service(request, lambda: artifact_reject(artifact=artifact, access=request.access, comment=comment), "Rejected.")
     return _back(request, artifact)
 
 
@@ -247,7 +244,7 @@ def artifact_edit_view(request, artifact_id):
     if not form.is_valid():
         messages.error(request, "The edit was not saved: " + _form_errors(form))
         return _back(request, artifact)
-    revision = _run_service(request, lambda: artifact_edit(artifact=artifact, editor=request.user, text=form.cleaned_data["text"],
+    revision = _run_service(request, lambda: artifact_edit(artifact=artifact, access=request.access, text=form.cleaned_data["text"],
                                                            comment=form.cleaned_data["comment"]),
                             "Saved as a new revision; it is screened again before it can be approved.")
     return redirect("dashboard:artifact", request.access.workspace.slug, (revision or artifact).pk)
@@ -257,21 +254,21 @@ def artifact_edit_view(request, artifact_id):
 @require_POST
 def artifact_publish_view(request, artifact_id):
     artifact = _artifact(request, artifact_id)
-    _run_service(request, lambda: artifact_publish(artifact=artifact, actor=Actor.for_user(request.user)), "Published.")
+    _run_service(request, lambda: artifact_publish(artifact=artifact, access=request.access), "Published.")
     return _back(request, artifact)
 
 
 # -- workspace administration --------------------------------------------------------
 @workspace_view(Role.ADMIN)
 def brand_settings(request):
-    workspace, actor = request.access.workspace, Actor.for_user(request.user)
+    workspace, access = request.access.workspace, request.access
     policy = safety_policy_get(workspace=workspace)
     voice = brand_voice_get(workspace_id=workspace.pk)
     voice_form = BrandVoiceForm(request.POST if "save_voice" in request.POST else None, initial=presenters.voice_initial(voice))
     policy_form = SafetyPolicyForm(request.POST if "save_policy" in request.POST else None, initial=SafetyPolicyForm.initial_from(policy))
     if request.method == "POST":
         if voice_form.is_bound and voice_form.is_valid():
-            brand_voice_save(workspace=workspace, actor=actor, **voice_form.cleaned_data)
+            brand_voice_save(access=access, **voice_form.cleaned_data)
             messages.success(request, "Brand voice saved as a new version.")
             return redirect(_url("settings", request))
         if policy_form.is_bound and policy_form.is_valid():
@@ -279,7 +276,7 @@ def brand_settings(request):
             if not changes:
                 messages.info(request, "Nothing changed.")
                 return redirect(_url("settings", request))
-            if _run_service(request, lambda: safety_policy_update(workspace=workspace, actor=actor, **changes), "Safety policy saved."):
+            if _run_service(request, lambda: safety_policy_update(access=access, **changes), "Safety policy saved."):
                 return redirect(_url("settings", request))
     return render(request, "dashboard/settings.html", {"voice_form": voice_form, "policy_form": policy_form, "voice": voice},
                   status=400 if request.method == "POST" else 200)
@@ -287,25 +284,24 @@ def brand_settings(request):
 
 @workspace_view(Role.ADMIN)
 def api_keys(request):
-    workspace, actor = request.access.workspace, Actor.for_user(request.user)
     form = ApiKeyForm(request.POST or None)
     token = None
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         expires = timezone.now() + timedelta(days=days) if days else None
-        created = _run_service(request, lambda: api_key_create(workspace=workspace, name=form.cleaned_data["name"],
-                                                               scopes=form.cleaned_data["scopes"], actor=actor, expires_at=expires),
+        created = _run_service(request, lambda: api_key_create(access=request.access, name=form.cleaned_data["name"],
+                                                               scopes=form.cleaned_data["scopes"], expires_at=expires),
                                "Key created. Copy the token now: it is shown only once.")
         if created:
             token, form = created[1], ApiKeyForm()
-    keys = ApiKey.objects.filter(workspace=workspace)
+    keys = api_key_list(access=request.access)
     return render(request, "dashboard/api_keys.html", {"form": form, "keys": keys, "token": token})
 
 
 @workspace_view(Role.ADMIN)
 @require_POST
 def api_key_revoke_view(request, key_id: int):
-    key = get_object_or_404(ApiKey, pk=key_id, workspace=request.access.workspace)
-    _run_service(request, lambda: api_key_revoke(key=key, actor=Actor.for_user(request.user)), f"Key {key.prefix} revoked.")
+    key = api_key_get(access=request.access, key_id=key_id)
+    _run_service(request, lambda: api_key_revoke(key=key, access=request.access), f"Key {key.prefix} revoked.")
     return redirect(_url("api_keys", request))
 

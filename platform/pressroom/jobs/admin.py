@@ -1,21 +1,15 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from pressroom.audit.services import Actor
-from pressroom.core.admin_actions import each_through_service
+from pressroom.core.admin_actions import WorkspaceScopedAdmin, each_through_service
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
-from pressroom.jobs.services import job_cancel, job_retry
-from pressroom.safety.services import (
-    artifact_approve,
-    artifact_publish,
-    artifact_reject,
-)
+from pressroom.jobs.services import artifact_approve, artifact_publish, artifact_reject, job_cancel, job_retry
 
 
 def artifact_preview(artifact: Artifact, size: int = 96) -> str:
     if artifact.kind == "image" and artifact.file:
         return format_html('<a href="{}" target="_blank"><img src="{}" alt="variant {}" style="max-width:{}px;max-height:{}px"></a>',
-                           artifact.file.url, artifact.file.url, artifact.variant_index + 1, size, size)
+                           artifact.file_url, artifact.file_url, artifact.variant_index + 1, size, size)
     text = artifact.text or ""
     return text[:160] + ("…" if len(text) > 160 else "")
 
@@ -36,9 +30,9 @@ class ArtifactInline(admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(WorkspaceScopedAdmin):
     list_display = ("id", "workspace", "use_case", "status", "progress", "priority", "attempts", "created_at")
-    list_filter = ("status", "use_case", "workspace")
+    list_filter = ("status", "use_case", ("workspace", admin.RelatedOnlyFieldListFilter))
     search_fields = ("id", "use_case", "idempotency_key")
     readonly_fields = [field.name for field in Job._meta.fields]
     inlines = (ArtifactInline,)
@@ -53,19 +47,17 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected jobs", permissions=["operate"])
     def cancel_jobs(self, request, queryset) -> None:
-        actor = Actor.for_user(request.user)
-        each_through_service(self, request, queryset, lambda job: job_cancel(job=job, actor=actor), "cancelled")
+        each_through_service(self, request, queryset, lambda job, access: job_cancel(job=job, access=access), "cancelled")
 
     @admin.action(description="Retry selected failed or cancelled jobs", permissions=["operate"])
     def retry_jobs(self, request, queryset) -> None:
-        actor = Actor.for_user(request.user)
-        each_through_service(self, request, queryset, lambda job: job_retry(job=job, actor=actor), "queued again")
+        each_through_service(self, request, queryset, lambda job, access: job_retry(job=job, access=access), "queued again")
 
 
 @admin.register(Artifact)
-class ArtifactAdmin(admin.ModelAdmin):
+class ArtifactAdmin(WorkspaceScopedAdmin):
     list_display = ("id", "preview", "job", "kind", "variant_index", "status", "model_alias", "model_placeholder", "created_at")
-    list_filter = ("kind", "status", "safety_decision", "model_alias", "workspace")
+    list_filter = ("kind", "status", "safety_decision", "model_alias", ("workspace", admin.RelatedOnlyFieldListFilter))
     readonly_fields = ["large_preview", *[field.name for field in Artifact._meta.fields]]
     actions = ("approve", "reject", "publish")
 
@@ -79,23 +71,22 @@ class ArtifactAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected artifacts", permissions=["review"])
     def approve(self, request, queryset) -> None:
-        service = lambda a: artifact_approve(artifact=a, reviewer=request.user, comment="Approved in admin")  # noqa: E731
-        each_through_service(self, request, queryset, service, "approved")
+        each_through_service(self, request, queryset,
+                             lambda a, access: artifact_approve(artifact=a, access=access, comment="Approved in admin"), "approved")
 
     @admin.action(description="Reject selected artifacts", permissions=["review"])
     def reject(self, request, queryset) -> None:
-        service = lambda a: artifact_reject(artifact=a, reviewer=request.user, comment="Rejected in admin")  # noqa: E731
-        each_through_service(self, request, queryset, service, "rejected")
+        each_through_service(self, request, queryset,
+                             lambda a, access: artifact_reject(artifact=a, access=access, comment="Rejected in admin"), "rejected")
 
     @admin.action(description="Publish selected artifacts", permissions=["review"])
     def publish(self, request, queryset) -> None:
-        actor = Actor.for_user(request.user)
-        each_through_service(self, request, queryset, lambda a: artifact_publish(artifact=a, actor=actor), "published")
+        each_through_service(self, request, queryset, lambda a, access: artifact_publish(artifact=a, access=access), "published")
 
     def has_review_permission(self, request) -> bool:
         """Approve, reject and publish: only operators granted the change-artifact
         permission (superusers), never every staff user who can open this list. The
-        services check the reviewer's role again."""
+        services check the staff user's role in each artifact's workspace again."""
         return request.user.has_perm("jobs.change_artifact")
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -149,6 +149,13 @@ class Artifact(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} artifact {self.variant_index} of job {self.job_id}"
 
+    @property
+    def file_url(self) -> str | None:
+        """Where members and keys of the workspace fetch the file: by id, never by path."""
+        from pressroom.jobs.media import artifact_file_url
+
+        return artifact_file_url(self) if self.file else None
+
 
 class WorkerHeartbeat(models.Model):
     """What a worker last reported: its queues, device and the models it holds. Written

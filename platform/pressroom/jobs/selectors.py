@@ -1,38 +1,51 @@
-"""Reads for jobs and artifacts, always scoped to a workspace."""
+"""Reads of jobs and artifacts, always through the caller's Access: another workspace's
+objects are simply not there (a 404, exactly like a missing one)."""
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
 
-from pressroom.accounts.models import Workspace
+from pressroom.accounts.access import Access
 from pressroom.jobs.models import Artifact, Job
 
 
-def job_list(*, workspace: Workspace, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(workspace=workspace)
+def job_list(*, access: Access, status: str | None = None) -> QuerySet[Job]:
+    jobs = Job.objects.filter(workspace=access.workspace)
     return jobs.filter(status=status) if status else jobs
 
 
-def job_get(*, workspace: Workspace, job_id) -> Job:
-    return Job.objects.prefetch_related("artifacts").get(workspace=workspace, pk=job_id)
+def job_get(*, access: Access, job_id) -> Job:
+    job = Job.objects.prefetch_related("artifacts__verdicts").filter(workspace=access.workspace, pk=job_id).first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
 
 
-def artifact_list(*, workspace: Workspace, job_id=None) -> QuerySet[Artifact]:
-    artifacts = Artifact.objects.filter(workspace=workspace)
+def artifact_list(*, access: Access, job_id=None) -> QuerySet[Artifact]:
+    artifacts = Artifact.objects.filter(workspace=access.workspace)
     return artifacts.filter(job_id=job_id) if job_id else artifacts
+
+
+def artifact_get(*, access: Access, artifact_id) -> Artifact:
+    artifact = (Artifact.objects.select_related("job").prefetch_related("verdicts")
+                .filter(workspace=access.workspace, pk=artifact_id).first())
+    if artifact is None:
+        raise Http404("No such artifact.")
+    return artifact
 
 
 def job_queue_position(job: Job) -> int | None:
     """1 for the next job its queue will serve; None once it has left the queue. Counts
-    every workspace: the queue is shared, and so is the wait."""
+    every workspace: the queue is shared, and so is the wait (only a number is shown)."""
     if job.status != "queued":
         return None
     served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
     return Job.objects.filter(served_first, status="queued", modality=job.modality).count() + 1
 
 
-def review_queue(*, workspace: Workspace) -> QuerySet[Artifact]:
+def review_queue(*, access: Access) -> QuerySet[Artifact]:
     """Artifacts waiting for a human: flagged ones first, then passed ones (when the
     workspace does not approve automatically), oldest first."""
-    waiting = Artifact.objects.filter(workspace=workspace, status__in=("flagged", "passed"))
+    waiting = Artifact.objects.filter(workspace=access.workspace, status__in=("flagged", "passed"))
     order = Case(When(status="flagged", then=Value(0)), default=Value(1), output_field=IntegerField())
     return waiting.annotate(flag_first=order).order_by("flag_first", "created_at").select_related("job").prefetch_related("verdicts")

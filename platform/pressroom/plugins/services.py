@@ -6,7 +6,8 @@ import functools
 from django.db import transaction
 from django.db.models import Max
 
-from pressroom.accounts.models import Workspace
+from pressroom.accounts.access import Access
+from pressroom.accounts.models import Role, Workspace
 from pressroom.audit.services import Actor, audit_record
 from pressroom.core.errors import InputInvalid
 from pressroom.plugins.models import StoredPromptTemplate
@@ -52,9 +53,11 @@ def brand_voice_get(*, workspace_id: int) -> StoredPromptTemplate | None:
     return _latest(workspace_id, BRAND_VOICE_KEY)
 
 
-def brand_voice_save(*, workspace: Workspace, actor: Actor, tone: str, audience: str,
+def brand_voice_save(*, access: Access, tone: str, audience: str,
                      words_to_avoid: list[str], phrases_to_include: list[str]) -> StoredPromptTemplate:
-    return prompt_template_save(workspace=workspace, key=BRAND_VOICE_KEY, body="Workspace brand voice", actor=actor,
+    """A new version of the workspace's brand voice (workspace admins)."""
+    access.require_role(Role.ADMIN)
+    return prompt_template_save(workspace=access.workspace, key=BRAND_VOICE_KEY, body="Workspace brand voice", actor=access.actor,
                                 tone=tone, audience=audience, words_to_avoid=words_to_avoid,
                                 phrases_to_include=phrases_to_include)
 

@@ -10,10 +10,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from pressroom.accounts.models import Workspace
-from pressroom.audit.services import Actor, audit_record
+from pressroom.accounts.access import Access
+from pressroom.accounts.models import Scope
+from pressroom.audit.services import audit_record
 from pressroom.conf import pressroom_settings
-from pressroom.core.errors import InputInvalid
+from pressroom.core.errors import InputInvalid, InvalidTransition
 from pressroom.publishing.models import (
     WEBHOOK_EVENTS,
     DeliveryAttempt,
@@ -41,10 +42,17 @@ def _endpoint_data(endpoint: WebhookEndpoint) -> dict:
     return {"url": endpoint.url, "events": endpoint.events, "active": endpoint.active, "description": endpoint.description}
 
 
+def _check_endpoint_access(endpoint: WebhookEndpoint, access: Access) -> None:
+    access.require_object(endpoint)
+    access.require(Scope.WEBHOOKS_MANAGE)
+
+
 @transaction.atomic
 def webhook_endpoint_create(
-    *, workspace: Workspace, url: str, events: list[str], actor: Actor, description: str = "", active: bool = True
+    *, access: Access, url: str, events: list[str], description: str = "", active: bool = True
 ) -> WebhookEndpoint:
+    access.require(Scope.WEBHOOKS_MANAGE)
+    workspace, actor = access.workspace, access.actor
     check_webhook_url(url)
     endpoint = WebhookEndpoint.objects.create(workspace=workspace, url=url, events=_check_events(events),
                                               description=description, active=active)
@@ -54,7 +62,9 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, **changes: Any) -> WebhookEndpoint:
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, access: Access, **changes: Any) -> WebhookEndpoint:
+    _check_endpoint_access(endpoint, access)
+    actor = access.actor
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     before = _endpoint_data(endpoint)
     if "url" in changes:
@@ -71,9 +81,10 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, **change
 
 
 @transaction.atomic
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, access: Access) -> None:
+    _check_endpoint_access(endpoint, access)
     audit_record(workspace_id=endpoint.workspace_id, action="webhook.deleted", object_type="webhook", object_id=endpoint.pk,
-                 actor=actor, data=_endpoint_data(endpoint))
+                 actor=access.actor, data=_endpoint_data(endpoint))
     endpoint.delete()
 
 
@@ -98,7 +109,8 @@ def webhook_event_emit(*, workspace_id: int, event: str, data: dict[str, Any]) -
 
 
 @transaction.atomic
-def webhook_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+def webhook_ping(*, endpoint: WebhookEndpoint, access: Access) -> WebhookDelivery:
+    _check_endpoint_access(endpoint, access)
     payload = {"event": PING_EVENT, "workspace": endpoint.workspace_id, "created_at": timezone.now().isoformat(), "data": {}}
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=PING_EVENT, payload=payload)
     _enqueue_delivery(delivery)
@@ -154,10 +166,17 @@ def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
 
 
 # -- the pull feed ---------------------------------------------------------------------
+def webhook_delivery_list(*, endpoint: WebhookEndpoint):
+    return endpoint.deliveries.prefetch_related("attempt_log").order_by("-created_at", "-pk")
+
+
 def feed_append(*, artifact) -> PublishedItem:
     """Give a newly published artifact the next feed position. Must run in the publishing
     transaction: the head row lock makes positions follow commit order, so a poller that
-    has read up to position N never misses a later commit with a smaller position."""
+    has read up to position N never misses a later commit with a smaller position. Only a
+    published artifact gets a row (the database refuses any other, too)."""
+    if artifact.status != "published" or not transaction.get_connection().in_atomic_block:
+        raise InvalidTransition(f"Artifact {artifact.pk} is {artifact.status}: only a publication adds it to the feed.")
     PublicationFeedHead.objects.bulk_create([PublicationFeedHead(workspace_id=artifact.workspace_id)], ignore_conflicts=True)
     head = PublicationFeedHead.objects.select_for_update().get(workspace_id=artifact.workspace_id)
     head.last_position += 1
@@ -166,6 +185,6 @@ def feed_append(*, artifact) -> PublishedItem:
                                         published_at=artifact.published_at)
 
 
-def feed_page(*, workspace: Workspace, after: int, limit: int) -> list[PublishedItem]:
-    return list(PublishedItem.objects.filter(workspace=workspace, position__gt=after)
+def feed_page(*, access: Access, after: int, limit: int) -> list[PublishedItem]:
+    return list(PublishedItem.objects.filter(workspace=access.workspace, position__gt=after)
                 .select_related("artifact", "artifact__job").order_by("position")[:limit])

@@ -1,27 +1,33 @@
 from django.contrib import admin
 
-from pressroom.audit.services import Actor
+from pressroom.accounts.admin import ThroughServicesAdmin
+from pressroom.core.admin_actions import WorkspaceScopedAdmin, staff_access
 from pressroom.safety.models import SafetyPolicy, SafetyVerdict
-from pressroom.safety.services import POLICY_FIELDS, safety_policy_update
+from pressroom.safety.services import POLICY_FIELDS, safety_policy_get, safety_policy_update
 
 
 @admin.register(SafetyPolicy)
-class SafetyPolicyAdmin(admin.ModelAdmin):
-    """Policy changes go through `safety_policy_update`: validated and audited."""
+class SafetyPolicyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
+    """Policies are created and changed through the services: validated, audited, and
+    only by an admin of the workspace. (Every workspace has one; adding one for a
+    workspace that already has it edits that one.)"""
 
     list_display = ("workspace", "auto_approve", "max_chars", "updated_at")
 
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in POLICY_FIELDS}
-        if changes:
-            safety_policy_update(workspace=obj.workspace, actor=Actor.for_user(request.user), **changes)
+
+        def save() -> None:
+            access = staff_access(request, obj)
+            access.require_role("admin")
+            policy = safety_policy_update(access=access, **changes) if changes else safety_policy_get(workspace=obj.workspace)
+            obj.pk = policy.pk
+
+        self.save_through_service(request, save)
 
 
 @admin.register(SafetyVerdict)
-class SafetyVerdictAdmin(admin.ModelAdmin):
+class SafetyVerdictAdmin(WorkspaceScopedAdmin):
     list_display = ("check_name", "decision", "artifact", "job", "scored_by", "created_at")
     list_filter = ("check_name", "decision")
     readonly_fields = [field.name for field in SafetyVerdict._meta.fields]

@@ -14,12 +14,12 @@ import random
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pressroom.accounts.models import Workspace
+from pressroom.accounts.access import Access
+from pressroom.accounts.models import Scope, Workspace
 from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition
@@ -58,13 +58,11 @@ def _existing_for_key(workspace: Workspace, key: str, fingerprint: str) -> Job |
 
 def job_create(
     *,
-    workspace: Workspace,
+    access: Access,
     use_case_key: str,
     input: Any,
-    created_by: AbstractBaseUser | None = None,
     priority: int = 5,
     idempotency_key: str | None = None,
-    actor: Actor | None = None,
 ) -> Job:
     """Validate, store and enqueue a job. Invalid input raises and writes nothing.
 
@@ -75,10 +73,11 @@ def job_create(
     """
     from pressroom.safety.services import job_input_screen
 
+    access.require(Scope.JOBS_WRITE)
+    workspace, actor, created_by = access.workspace, access.actor, access.user
     priority = _check_priority(priority)
     use_case = use_case_get(use_case_key)
     validated = job_input_validate(use_case=use_case, raw_input=input)
-    actor = actor or Actor.for_user(created_by)
     fingerprint = _fingerprint(use_case.key, input, priority)
     if idempotency_key is not None:
         existing = _existing_for_key(workspace, idempotency_key, fingerprint)
@@ -279,11 +278,17 @@ def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
     return job
 
 
+def _lock_for(job: Job, access: Access, scope: str) -> Job:
+    access.require_object(job)
+    access.require(scope)
+    return _lock(job)
+
+
 @transaction.atomic
-def job_cancel(*, job: JobRef, actor: Actor = SYSTEM) -> Job:
+def job_cancel(*, job: Job, access: Access) -> Job:
     """Cancel a job. A queued job is cancelled at once and never starts; a running one
     is asked to stop and becomes cancelled at its next step boundary."""
-    job = _lock(job)
+    job, actor = _lock_for(job, access, Scope.JOBS_WRITE), access.actor
     _require(job, (JobStatus.QUEUED, JobStatus.RUNNING), "cancel")
     if job.status == JobStatus.QUEUED:
         _finish(job, JobStatus.CANCELLED, cancel_requested_at=timezone.now())
@@ -295,10 +300,10 @@ def job_cancel(*, job: JobRef, actor: Actor = SYSTEM) -> Job:
 
 
 @transaction.atomic
-def job_retry(*, job: JobRef, actor: Actor) -> Job:
+def job_retry(*, job: Job, access: Access) -> Job:
     """An operator's retry of a failed or cancelled job: queued again with fresh attempts.
     Its earlier error stays in the audit trail."""
-    job = _lock(job)
+    job, actor = _lock_for(job, access, Scope.JOBS_WRITE), access.actor
     _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
     before = {"status": job.status, "error": job.error_message, "attempts": job.attempts}
     _save(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
