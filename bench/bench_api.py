@@ -17,6 +17,7 @@ import threading
 import time
 
 from _setup import ROOT, flush_broker, setup_django
+from pressroom.accounts.access import Access
 
 
 def free_port() -> int:
@@ -92,7 +93,7 @@ def main() -> None:
     from pressroom.audit.services import SYSTEM
 
     workspace, _ = Workspace.objects.get_or_create(slug="bench-api", defaults={"name": "API benchmark"})
-    _, token = api_key_create(workspace=workspace, name="bench", scopes=[Scope.JOBS_WRITE], actor=SYSTEM)
+    _, token = api_key_create(access=Access.system(workspace), name="bench", scopes=[Scope.JOBS_WRITE])
     port = free_port()
     server = start_gunicorn(port, args.workers, args.threads)
     try:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from _setup import flush_broker, setup_django
+from pressroom.accounts.access import Access
 
 TEXT_PROMPTS = [
     "Write a headline for a {} sale.", "Describe a {} in one sentence.", "Give a tip about {}.",
@@ -52,10 +53,10 @@ def run_mode(use_case: str, inputs: list[dict], batch_size: int, log_dir: Path) 
     worker = WorkerProcess(f"bench-{use_case}-{batch_size}", log_dir,
                            PRESSROOM_BATCH_SIZE=str(batch_size), PRESSROOM_BATCH_WAIT_SECONDS="0.5").start()
     try:
-        warm = job_create(workspace=workspace, use_case_key=use_case, input=inputs[0])
+        warm = job_create(access=Access.system(workspace), use_case_key=use_case, input=inputs[0])
         wait_for(lambda: Job.objects.get(pk=warm.pk).is_finished, timeout=600, what="warm-up")
         started = time.perf_counter()
-        jobs = [job_create(workspace=workspace, use_case_key=use_case, input=data) for data in inputs]
+        jobs = [job_create(access=Access.system(workspace), use_case_key=use_case, input=data) for data in inputs]
         ids = [job.pk for job in jobs]
         wait_for(lambda: Job.objects.filter(pk__in=ids, status="succeeded").count() == len(ids)
                  or Job.objects.filter(pk__in=ids, status="failed").exists(),

@@ -22,3 +22,10 @@ def workspace(db):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def _audit_keys_in_tmp(settings, tmp_path):
+    """Each test signs audit checkpoints with its own key, written under its tmp folder."""
+    settings.PRESSROOM = {**settings.PRESSROOM, "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
+                          "AUDIT_CHECKPOINT_PATH": str(tmp_path / "audit-checkpoints.jsonl")}

@@ -34,3 +34,10 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 def member(workspace: Workspace, role: str, username: str):
     """A user with `role` in `workspace` (the password is UserFactory's)."""
     return MembershipFactory(workspace=workspace, role=role, user=UserFactory(username=username)).user
+
+
+def access_of(user, workspace: Workspace):
+    """The user's Access in the workspace (None when they hold no role there)."""
+    from pressroom.accounts.access import access_for_user
+
+    return access_for_user(user=user, workspace=workspace)

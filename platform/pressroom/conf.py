@@ -85,6 +85,13 @@ DEFAULTS: dict[str, Any] = {
     # file is handed over: "" streams it from Django; "x-accel-redirect" (nginx, with
     # MEDIA_INTERNAL_PREFIX as the internal location) or "x-sendfile" (Apache, lighttpd).
     "MEDIA_SIGNED_URL_SECONDS": 7 * 24 * 3600,
+    # Audit checkpoints: the Ed25519 key that signs them (never stored in the database;
+    # base64 of the 32-byte private key, or a PEM file path), where each signed checkpoint
+    # is appended outside the database, and how often the schedule writes them.
+    "AUDIT_SIGNING_KEY": None,
+    "AUDIT_SIGNING_KEY_FILE": "var/audit-signing.key",
+    "AUDIT_CHECKPOINT_PATH": "var/audit-checkpoints.jsonl",
+    "AUDIT_CHECKPOINT_INTERVAL_SECONDS": 3600,
     "MEDIA_SERVE_MODE": "",
     "MEDIA_INTERNAL_PREFIX": "/protected-media/",
     "API_MAX_BODY_BYTES": 1024 * 1024,

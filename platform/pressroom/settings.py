@@ -193,6 +193,11 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work, run by `celery beat` (embedded in the worker by runplatform).
+CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoints": {"task": "pressroom.audit.checkpoint", "schedule": env.float(
+        "PRESSROOM_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=3600.0), "options": {"queue": "cpu"}},
+}
 
 # --- Pressroom --------------------------------------------------------------
 # Namespaced settings with defaults in pressroom.conf; anything here overrides them.
@@ -204,6 +209,11 @@ PRESSROOM = {
     "WEBHOOK_ALLOW_PRIVATE": env.bool("PRESSROOM_WEBHOOK_ALLOW_PRIVATE", default=False),
     "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),
     "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
+    # Never in the database: set it from a secret store in production.
+    "AUDIT_SIGNING_KEY": env("PRESSROOM_AUDIT_SIGNING_KEY", default=None),
+    "AUDIT_SIGNING_KEY_FILE": env("PRESSROOM_AUDIT_SIGNING_KEY_FILE", default=str(VAR_DIR / "audit-signing.key")),
+    "AUDIT_CHECKPOINT_PATH": env("PRESSROOM_AUDIT_CHECKPOINT_PATH", default=str(VAR_DIR / "audit-checkpoints.jsonl")),
+    "MEDIA_SERVE_MODE": env("PRESSROOM_MEDIA_SERVE_MODE", default=""),
     "TOXICITY": {
         "variant": env("PRESSROOM_TOXICITY_VARIANT", default="original"),
         "checkpoint": env("PRESSROOM_TOXICITY_CHECKPOINT", default=None),

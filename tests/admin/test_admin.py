@@ -10,12 +10,13 @@ from pressroom.audit.services import SYSTEM, Actor
 from pressroom.jobs import services as jobs
 from pressroom.jobs.models import Job
 from pressroom.jobs.operations import worker_heartbeat_record
+from pressroom.accounts.access import Access
 
 pytestmark = pytest.mark.django_db
 
 
 def _failed_job(workspace):
-    job = jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Write a tagline"})
+    job = jobs.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Write a tagline"})
     jobs.job_start(job=job, worker="w1")
     return jobs.job_fail(job=job, error="CUDA error: device-side assert")
 
@@ -32,7 +33,7 @@ def test_retry_action_requeues_a_failed_job_through_the_service(admin_client, wo
 
 
 def test_retrying_a_succeeded_job_is_refused_with_a_message(admin_client, workspace):
-    job = jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"})
+    job = jobs.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"})
     response = admin_client.post(reverse("admin:jobs_job_changelist"), {"action": "retry_jobs", "_selected_action": [job.pk]}, follow=True)
     assert "Cannot retry" in response.content.decode()
     assert Job.objects.get(pk=job.pk).status == "queued"
@@ -66,7 +67,7 @@ def test_artifact_admin_shows_a_preview(admin_client, workspace):
 
     from tests.safety.conftest import PROVENANCE
 
-    job = jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"})
+    job = jobs.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"})
     jobs.job_start(job=job, worker="w1")
     jobs.job_succeed(job=job, drafts=[ArtifactDraft(kind="text", variant_index=0, text="Fresh coffee daily", params={}, provenance=PROVENANCE)], actor=SYSTEM)
     page = admin_client.get(reverse("admin:jobs_artifact_changelist")).content.decode()
@@ -74,7 +75,7 @@ def test_artifact_admin_shows_a_preview(admin_client, workspace):
 
 
 def test_status_page_lists_models_queues_and_recent_workers(admin_client, workspace, settings):
-    jobs.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"})
+    jobs.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"})
     worker_heartbeat_record(name="gpu0@host", queues=["gpu.text"], pid=42)
     worker_heartbeat_record(name="gpu0@host", loaded_models=["text-default"], devices=["cuda:0"])
     page = admin_client.get(reverse("pressroom-status")).content.decode()

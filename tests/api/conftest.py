@@ -6,8 +6,10 @@ from pressroom.accounts.services import api_key_create
 from pressroom.audit.services import SYSTEM
 from pressroom.jobs import services as job_services
 from pressroom.plugins import ArtifactDraft, ModelProvenance
-from pressroom.safety.services import artifacts_screen, safety_policy_update
+from pressroom.jobs.services import artifacts_screen
+from pressroom.safety.services import safety_policy_update
 from tests.factories import WorkspaceFactory
+from pressroom.accounts.access import Access
 
 ALL_SCOPES = list(Scope.values)
 
@@ -15,7 +17,7 @@ ALL_SCOPES = list(Scope.values)
 @pytest.fixture
 def make_client():
     def make(workspace, scopes=ALL_SCOPES, **key_fields):
-        key, token = api_key_create(workspace=workspace, name="cms", scopes=scopes, actor=SYSTEM, **key_fields)
+        key, token = api_key_create(access=Access.system(workspace), name="cms", scopes=scopes, **key_fields)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         client.key, client.token = key, token
@@ -39,8 +41,8 @@ def screened_artifacts():
     """Text artifacts made like the worker makes them, then screened."""
 
     def make(workspace, *texts):
-        safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["guaranteed cure"])
-        job = job_services.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Write copy"})
+        safety_policy_update(access=Access.system(workspace), banned_terms=["guaranteed cure"])
+        job = job_services.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Write copy"})
         job_services.job_start(job=job, worker="w")
         provenance = ModelProvenance(alias="text-default", source="/m", revision="sha256:x")
         job_services.job_succeed(job=job, drafts=[ArtifactDraft(kind="text", variant_index=i, text=t, params={}, provenance=provenance)

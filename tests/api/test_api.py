@@ -13,8 +13,10 @@ from pressroom.audit.models import AuditEvent
 from pressroom.audit.services import SYSTEM
 from pressroom.jobs.models import Job
 from pressroom.publishing.models import PublishedItem
-from pressroom.safety.services import artifact_approve
+from pressroom.jobs.services import artifact_approve
 from tests.factories import MembershipFactory, UserFactory
+from pressroom.accounts.access import Access
+from tests.factories import access_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +68,7 @@ def test_invalid_jobs_get_400_with_field_messages(api, body, field):
 def test_blocked_input_is_400_naming_the_rule(api, workspace):
     from pressroom.safety.services import safety_policy_update
 
-    safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["miracle"])
+    safety_policy_update(access=Access.system(workspace), banned_terms=["miracle"])
     response = api.post("/api/v1/jobs/", {"use_case": "core.text", "input": {"prompt": "A miracle cream"}}, format="json")
     assert response.status_code == 400 and error(response)["code"] == "input_blocked"
     assert "banned term 'miracle'" in error(response)["fields"]["prompt"][0]
@@ -153,7 +155,7 @@ def test_a_key_without_the_scope_gets_403(make_client, workspace, scopes, method
 
 def test_revoked_expired_and_unknown_keys_get_401(make_client, workspace):
     revoked = make_client(workspace)
-    api_key_revoke(key=revoked.key, actor=SYSTEM)
+    api_key_revoke(key=revoked.key, access=Access.system(revoked.key.workspace))
     expired = make_client(workspace, expires_at=timezone.now() - timedelta(seconds=1))
     forged = make_client(workspace)
     forged.credentials(HTTP_AUTHORIZATION="Bearer " + forged.token[:-4] + "AAAA")
@@ -237,17 +239,17 @@ def test_feed_pages_through_published_items(api, workspace, screened_artifacts):
 def test_feed_is_stable_under_concurrent_publication(api, workspace, screened_artifacts):
     from django.db import connection
 
-    from pressroom.safety.services import artifact_publish
+    from pressroom.jobs.services import artifact_publish
 
     _, artifacts = screened_artifacts(workspace, *[f"Item {i}." for i in range(24)])
     reviewer = UserFactory(username="boss", is_superuser=True)
     for artifact in artifacts:
-        artifact_approve(artifact=artifact, reviewer=reviewer)
+        artifact_approve(artifact=artifact, access=access_of(reviewer, artifact.workspace))
     seen, done = [], threading.Event()
 
     def publish(chunk):
         for artifact in chunk:
-            artifact_publish(artifact=artifact, actor=SYSTEM)
+            artifact_publish(artifact=artifact, access=Access.system(artifact.workspace))
         connection.close()
 
     def poll():

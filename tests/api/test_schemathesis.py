@@ -12,13 +12,14 @@ from pressroom.accounts.services import api_key_create
 from pressroom.audit.services import SYSTEM
 from pressroom.wsgi import application
 from tests.factories import WorkspaceFactory
+from pressroom.accounts.access import Access
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 
 @pytest.fixture
 def token(db):
-    _, token = api_key_create(workspace=WorkspaceFactory(), name="fuzz", scopes=list(Scope.values), actor=SYSTEM)
+    _, token = api_key_create(access=Access.system(WorkspaceFactory()), name="fuzz", scopes=list(Scope.values))
     return token
 
 

@@ -15,6 +15,8 @@ from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.audit.verification import audit_chain_verify
 from pressroom.jobs import services as job_services
 from pressroom.plugins import ArtifactDraft, ModelProvenance
+from pressroom.accounts.access import Access
+from tests.factories import MembershipFactory, access_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,11 +34,12 @@ def record(workspace, n: int, actor=SYSTEM):
 
 
 def test_every_job_transition_writes_exactly_one_event(workspace, user):
-    job = job_services.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Hi"}, created_by=user)
+    MembershipFactory(user=user, workspace=workspace, role="editor")
+    job = job_services.job_create(access=access_of(user, workspace), use_case_key="core.text", input={"prompt": "Hi"})
     job_services.job_start(job=job, worker="w1")
     job_services.job_succeed(job=job, drafts=[ArtifactDraft(kind="text", variant_index=0, text="Hello", params={}, provenance=PROVENANCE)])
-    other = job_services.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Bye"})
-    job_services.job_cancel(job=other)
+    other = job_services.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Bye"})
+    job_services.job_cancel(job=other, access=Access.system(other.workspace))
     assert actions(workspace) == ["job.created", "job.started", "job.succeeded", "artifact.created", "job.created", "job.cancelled"]
     created = AuditEvent.objects.get(workspace=workspace, sequence=1)
     assert created.actor_type == "user" and created.actor_id == str(user.pk) and created.data["input"]["prompt"] == "Hi"
@@ -47,7 +50,7 @@ def test_every_job_transition_writes_exactly_one_event(workspace, user):
 
 
 def test_a_refused_transition_writes_no_event(workspace):
-    job = job_services.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Hi"})
+    job = job_services.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Hi"})
     before = AuditEvent.objects.count()
     with pytest.raises(Exception):
         job_services.job_succeed(job=job, drafts=[])
@@ -193,10 +196,10 @@ def test_workspace_and_membership_changes_are_audited(user):
 
     workspace = workspace_create(name="Acme Shoes", owner=user)
     colleague = UserFactory(username="colleague")
-    membership = membership_set(workspace=workspace, user=colleague, role="editor", actor=Actor.for_user(user))
-    membership_set(workspace=workspace, user=colleague, role="reviewer", actor=Actor.for_user(user))
-    membership_set(workspace=workspace, user=colleague, role="reviewer")  # no change, no event
-    membership_remove(membership=membership)
+    membership = membership_set(access=Access.system(workspace, Actor.for_user(user)), user=colleague, role="editor")
+    membership_set(access=Access.system(workspace, Actor.for_user(user)), user=colleague, role="reviewer")
+    membership_set(access=Access.system(workspace), user=colleague, role="reviewer")  # no change, no event
+    membership_remove(membership=membership, access=Access.system(membership.workspace))
     assert actions(workspace) == [
         "workspace.created", "membership.added", "membership.added", "membership.role_changed", "membership.removed",
     ]
@@ -208,7 +211,7 @@ def test_workspace_and_membership_changes_are_audited(user):
 def test_policy_changes_are_audited_with_before_and_after(workspace):
     from pressroom.safety.services import safety_policy_update
 
-    safety_policy_update(workspace=workspace, actor=SYSTEM, auto_approve=True, banned_terms=["cheapest ever"])
+    safety_policy_update(access=Access.system(workspace), auto_approve=True, banned_terms=["cheapest ever"])
     event = AuditEvent.objects.get(workspace=workspace, action="workspace.policy_changed")
     assert event.data == {"before": {"auto_approve": False, "banned_terms": []},
                           "after": {"auto_approve": True, "banned_terms": ["cheapest ever"]}}

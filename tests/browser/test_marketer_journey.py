@@ -6,9 +6,11 @@ from playwright.sync_api import expect
 from pressroom.accounts.models import Role
 from pressroom.audit.services import SYSTEM
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
-from pressroom.safety.services import artifacts_screen, safety_policy_update
+from pressroom.jobs.services import artifacts_screen
+from pressroom.safety.services import safety_policy_update
 
 from tests.factories import UserFactory, WorkspaceFactory, member
+from pressroom.accounts.access import Access
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -114,8 +116,8 @@ def test_flagged_artifact_shows_its_highlighted_reason(team, open_page, screensh
     from pressroom.jobs import services as jobs
     from pressroom.plugins import ArtifactDraft, ModelProvenance
 
-    safety_policy_update(workspace=team, actor=SYSTEM, competitor_names=["Rivalcola"])
-    job = jobs.job_create(workspace=team, use_case_key="core.text", input={"prompt": "Write a tagline"})
+    safety_policy_update(access=Access.system(team), competitor_names=["Rivalcola"])
+    job = jobs.job_create(access=Access.system(team), use_case_key="core.text", input={"prompt": "Write a tagline"})
     jobs.job_start(job=job, worker="test")
     provenance = ModelProvenance(alias="text-default", source="smollm2", revision="sha256:0", batch_id="b")
     text = "Crisper than Rivalcola and twice as cold."

@@ -1,6 +1,6 @@
 import pytest
 from pressroom.accounts.models import Role
-from pressroom.safety.services import artifacts_screen
+from pressroom.jobs.services import artifacts_screen
 
 from tests.factories import member
 from tests.safety.conftest import editor, reviewer  # noqa: F401 - shared fixtures

@@ -12,6 +12,7 @@ from pressroom.safety.models import SafetyPolicy
 from pressroom.safety.services import safety_policy_get, safety_policy_update
 
 from tests.factories import MembershipFactory, WorkspaceFactory, member
+from pressroom.accounts.access import Access
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +109,7 @@ def test_a_valid_form_creates_an_audited_job(client, workspace, editor):
 
 
 def test_a_blocked_prompt_is_refused_with_the_rule(client, workspace, editor):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["rivalcola"])
+    safety_policy_update(access=Access.system(workspace), banned_terms=["rivalcola"])
     client.force_login(editor)
     response = client.post(url("job_new", workspace, "marketing.ad_copy"),
                            {"product": "Better than R1valCola", "channels": ["search"], "priority": "5"})
@@ -137,7 +138,7 @@ def test_an_editor_sees_no_approve_button_and_a_forged_approve_is_refused(client
 
 
 def test_review_queue_highlights_the_flagged_span(client, workspace, reviewer, make_artifacts):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, competitor_names=["Rivalcola"])
+    safety_policy_update(access=Access.system(workspace), competitor_names=["Rivalcola"])
     artifact = make_artifacts("Tastier than Rivalcola, every day.")[0]
     assert Artifact.objects.get(pk=artifact.pk).status == "flagged"
     client.force_login(reviewer)
@@ -160,7 +161,7 @@ def test_reviewer_approves_then_publishes_through_the_services(client, workspace
 
 
 def test_publishing_an_unreviewed_flagged_artifact_is_refused(client, workspace, reviewer, make_artifacts):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, competitor_names=["Rivalcola"])
+    safety_policy_update(access=Access.system(workspace), competitor_names=["Rivalcola"])
     artifact = make_artifacts("Tastier than Rivalcola.")[0]
     client.force_login(reviewer)
     response = client.post(url("artifact_publish", workspace, artifact.pk), follow=True)
@@ -208,7 +209,7 @@ def test_brand_settings_are_admin_only_and_saved_through_services(client, worksp
 
 
 def test_saving_the_policy_keeps_thresholds_it_did_not_change(client, workspace, admin_member):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, toxicity_flag_thresholds={
+    safety_policy_update(access=Access.system(workspace), toxicity_flag_thresholds={
         **safety_policy_get(workspace=workspace).toxicity_flag_thresholds, "insult": 0.3})
     client.force_login(admin_member)
     form = client.get(url("settings", workspace)).context["policy_form"]
@@ -270,7 +271,7 @@ def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, e
 
     png = io.BytesIO()
     Image.new("RGB", (64, 64), (200, 40, 40)).save(png, format="PNG")
-    job = jobs.job_create(workspace=workspace, use_case_key="core.image", input={"prompt": "a red square", "width": 64, "height": 64})
+    job = jobs.job_create(access=Access.system(workspace), use_case_key="core.image", input={"prompt": "a red square", "width": 64, "height": 64})
     jobs.job_start(job=job, worker="w")
     provenance = ModelProvenance(alias="image-default", source="tiny-sd", revision="sha256:0", batch_id="b", placeholder=True)
     jobs.job_succeed(job=job, drafts=[ArtifactDraft(kind="image", variant_index=0, png=png.getvalue(), params={}, provenance=provenance)],
@@ -278,20 +279,20 @@ def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, e
     artifact = job.artifacts.get()
     client.force_login(editor)
     page = client.get(url("job", workspace, job.pk)).content.decode()
-    assert f'<img class="thumb" src="{artifact.file.url}"' in page and f'href="{artifact.file.url}"' in page
+    assert f'<img class="thumb" src="{artifact.file_url}"' in page and f'href="{artifact.file_url}"' in page
     assert "placeholder model" in page
-    image = client.get(artifact.file.url)
+    image = client.get(artifact.file_url)
     assert image.status_code == 200 and b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Files are for the workspace: its members and its API keys with content:read.
     from django.test import Client
     from pressroom.accounts.services import api_key_create
 
-    assert Client().get(artifact.file.url).status_code == 404
+    assert Client().get(artifact.file_url).status_code == 404
     outsider = Client()
     outsider.force_login(member(WorkspaceFactory(), "admin", "outsider"))
-    assert outsider.get(artifact.file.url).status_code == 404
-    _, reader = api_key_create(workspace=workspace, name="cms", scopes=["content:read"], actor=SYSTEM)
-    _, writer = api_key_create(workspace=workspace, name="bot", scopes=["jobs:write"], actor=SYSTEM)
-    assert Client().get(artifact.file.url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
-    assert Client().get(artifact.file.url, headers={"Authorization": f"Bearer {writer}"}).status_code == 404
+    assert outsider.get(artifact.file_url).status_code == 404
+    _, reader = api_key_create(access=Access.system(workspace), name="cms", scopes=["content:read"])
+    _, writer = api_key_create(access=Access.system(workspace), name="bot", scopes=["jobs:write"])
+    assert Client().get(artifact.file_url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+    assert Client().get(artifact.file_url, headers={"Authorization": f"Bearer {writer}"}).status_code == 404

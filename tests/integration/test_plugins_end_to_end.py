@@ -11,6 +11,7 @@ from pressroom.audit.verification import audit_chain_verify
 from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.jobs.services import job_create
 from pressroom_workers.testing import wait_for
+from pressroom.accounts.access import Access
 
 pytestmark = [pytest.mark.worker, pytest.mark.models]
 
@@ -35,7 +36,7 @@ JOBS = {
 
 
 def test_every_plugin_use_case_runs_on_the_real_worker(start_worker, workspace):
-    jobs = {key: job_create(workspace=workspace, use_case_key=key, input=data) for key, data in JOBS.items()}
+    jobs = {key: job_create(access=Access.system(workspace), use_case_key=key, input=data) for key, data in JOBS.items()}
     worker = start_worker(PRESSROOM_PLUGINS_CONFIG=json.dumps({"design": {"max_generation_side": 128}}))
     wait_for(lambda: all(Job.objects.get(pk=j.pk).is_finished for j in jobs.values()), timeout=600, what="plugin jobs")
     wait_for(lambda: not Artifact.objects.filter(status="screening").exists(), timeout=120, what="screening")

@@ -11,6 +11,7 @@ from pressroom.publishing.models import WebhookDelivery
 from pressroom.publishing.services import webhook_endpoint_create, webhook_ping
 from pressroom.publishing.signing import SIGNATURE_HEADER, verify
 from pressroom_workers.testing import wait_for
+from pressroom.accounts.access import Access
 
 pytestmark = pytest.mark.worker
 
@@ -47,7 +48,7 @@ def receiver():
 def test_delivery_retries_until_the_receiver_accepts(start_worker, workspace, receiver, settings):
     settings.PRESSROOM = {"WEBHOOK_ALLOW_PRIVATE": True}  # the receiver is on loopback
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
-    endpoint = webhook_endpoint_create(workspace=workspace, url=url, events=["artifact.published"], actor=SYSTEM)
+    endpoint = webhook_endpoint_create(access=Access.system(workspace), url=url, events=["artifact.published"])
     FlakyReceiver.secret = endpoint.secret
     delivery = webhook_ping(endpoint=endpoint)
     worker = start_worker(PRESSROOM_WEBHOOK_ALLOW_PRIVATE="1", PRESSROOM_WEBHOOK_BACKOFF_SECONDS="0.5")
@@ -63,5 +64,5 @@ def test_delivery_retries_until_the_receiver_accepts(start_worker, workspace, re
 def test_private_and_loopback_targets_are_refused(workspace):
     for url in ["http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://localhost/x", "ftp://example.com/x", "http://[::1]/x"]:
         with pytest.raises(InputInvalid) as error:
-            webhook_endpoint_create(workspace=workspace, url=url, events=["job.failed"], actor=SYSTEM)
+            webhook_endpoint_create(access=Access.system(workspace), url=url, events=["job.failed"])
         assert "url" in error.value.field_errors, url

@@ -10,6 +10,7 @@ from pressroom.audit.verification import audit_chain_verify
 from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.jobs.services import job_cancel, job_create
 from pressroom_workers.testing import wait_for
+from pressroom.accounts.access import Access
 
 pytestmark = [pytest.mark.worker, pytest.mark.models]
 
@@ -23,20 +24,17 @@ def finished(*jobs: Job):
 
 
 def test_text_image_and_embedding_jobs_go_from_queued_to_succeeded(start_worker, workspace, user):
-    text = job_create(
-        workspace=workspace, use_case_key="core.text", created_by=user,
+    text = job_create(access=Access.system(workspace), use_case_key="core.text", created_by=user,
         input={"prompt": "Write a tagline for a bakery.", "max_new_tokens": 12},
     )
-    image = job_create(
-        workspace=workspace, use_case_key="core.image",
+    image = job_create(access=Access.system(workspace), use_case_key="core.image",
         input={"prompt": "A lighthouse at dusk", "variants": 2, "width": 64, "height": 64, "steps": 3, "seed": 11},
     )
-    rank = job_create(
-        workspace=workspace, use_case_key="core.semantic-rank",
+    rank = job_create(access=Access.system(workspace), use_case_key="core.semantic-rank",
         input={"query": "hot drinks", "candidates": ["espresso and cappuccino", "winter tyres", "green tea"], "top_k": 3},
     )
-    never_runs = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "cancelled before start"})
-    job_cancel(job=never_runs)
+    never_runs = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "cancelled before start"})
+    job_cancel(job=never_runs, access=Access.system(never_runs.workspace))
 
     worker = start_worker()
     wait_for(finished(text, image, rank), timeout=240, what="jobs to finish")
@@ -92,7 +90,7 @@ PROMPTS = [
 
 def _run_prompts(start_worker, workspace, name: str, batch_size: str) -> list[Artifact]:
     jobs = [
-        job_create(workspace=workspace, use_case_key="core.text", input={"prompt": p, "max_new_tokens": 10})
+        job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": p, "max_new_tokens": 10})
         for p in PROMPTS
     ]
     # Queued before the worker starts, so they are all waiting for its first batch window.
@@ -119,7 +117,7 @@ def test_jobs_queued_together_share_model_calls_and_match_unbatched_output(start
 
 def test_a_missing_model_fails_the_job_with_a_clear_message(start_worker, workspace):
     broken = {"text-default": {"task": "text-generation", "source": "no-such-model-folder"}}
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x", "max_new_tokens": 2})
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x", "max_new_tokens": 2})
     worker = start_worker("broken", PRESSROOM_MODELS=json.dumps(broken))
     wait_for(finished(job), timeout=120, what="job to fail")
     job.refresh_from_db()
@@ -129,10 +127,10 @@ def test_a_missing_model_fails_the_job_with_a_clear_message(start_worker, worksp
 
 
 def test_running_job_cancelled_stops_at_its_step_boundary(start_worker, workspace):
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Tell a story.", "max_new_tokens": 40})
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Tell a story.", "max_new_tokens": 40})
     start_worker()
     wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.RUNNING, timeout=120, what="job to run")
-    job_cancel(job=job)
+    job_cancel(job=job, access=Access.system(job.workspace))
     wait_for(finished(job), timeout=120, what="job to stop")
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED
@@ -143,8 +141,8 @@ def test_worker_screens_the_input_again_before_generating(start_worker, workspac
     from pressroom.audit.services import SYSTEM
     from pressroom.safety.services import safety_policy_update
 
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Praise our tea", "max_new_tokens": 4})
-    safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["tea"])
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Praise our tea", "max_new_tokens": 4})
+    safety_policy_update(access=Access.system(workspace), banned_terms=["tea"])
     worker = start_worker()
     wait_for(finished(job), timeout=120, what="job to be refused")
     job.refresh_from_db()

@@ -6,6 +6,7 @@ import pytest
 from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.jobs.services import job_create
 from pressroom_workers.testing import wait_for
+from pressroom.accounts.access import Access
 
 pytestmark = [pytest.mark.worker, pytest.mark.models]
 
@@ -27,7 +28,7 @@ def assert_completed_once(job, worker):
 def test_whole_worker_killed_mid_job_is_redelivered_to_another_worker(start_worker, workspace):
     # The broker hands unacknowledged messages of a dead worker to others after this timeout.
     fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "12", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
-    job = job_create(workspace=workspace, use_case_key="core.text", input=LONG_TEXT)
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input=LONG_TEXT)
     first = start_worker("doomed", **fast_redelivery)
     wait_for(running(job), timeout=120, what="job to start")
     time.sleep(1.5)  # inside the model call
@@ -42,7 +43,7 @@ def test_whole_worker_killed_mid_job_is_redelivered_to_another_worker(start_work
 
 
 def test_pool_process_killed_mid_job_is_requeued_at_once(start_worker, workspace):
-    job = job_create(workspace=workspace, use_case_key="core.text", input=LONG_TEXT)
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input=LONG_TEXT)
     worker = start_worker()
     wait_for(running(job), timeout=120, what="job to start")
     time.sleep(1.5)

@@ -5,21 +5,20 @@ from django.urls import reverse
 
 from pressroom.audit.models import AuditEvent
 from pressroom.audit.services import SYSTEM
-from pressroom.core.errors import InputInvalid, InvalidTransition
+from pressroom.accounts.access import Access
+from pressroom.core.errors import InputInvalid, InvalidTransition, NotAllowed
 from pressroom.jobs.models import Artifact
-from pressroom.jobs.services import job_create
-from pressroom.safety.services import (
-    InputBlocked,
-    NotAllowed,
+from pressroom.jobs.services import (
     artifact_approve,
     artifact_edit,
     artifact_publish,
     artifact_reject,
     artifacts_screen,
-    safety_policy_update,
+    job_create,
 )
 from pressroom.safety.models import SafetyVerdict
-from tests.factories import UserFactory
+from pressroom.safety.services import InputBlocked, safety_policy_update
+from tests.factories import UserFactory, access_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +39,7 @@ def actions_for(artifact) -> list[str]:
 
 @pytest.fixture
 def with_banned_terms(workspace):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["guaranteed cure"])
+    safety_policy_update(access=Access.system(workspace), banned_terms=["guaranteed cure"])
 
 
 def test_screening_sorts_artifacts_into_passed_flagged_blocked(make_artifacts, with_banned_terms):
@@ -54,7 +53,7 @@ def test_screening_sorts_artifacts_into_passed_flagged_blocked(make_artifacts, w
 
 
 def test_auto_approve_policy_approves_only_passed_artifacts(workspace, make_artifacts):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, auto_approve=True)
+    safety_policy_update(access=Access.system(workspace), auto_approve=True)
     clean, toxic = screened(*make_artifacts(CLEAN, TOXIC))
     assert clean.status == "approved" and clean.reviewed_by is None
     assert toxic.status == "flagged"
@@ -63,9 +62,9 @@ def test_auto_approve_policy_approves_only_passed_artifacts(workspace, make_arti
 
 def test_reviewer_approves_flagged_artifact_then_publishes(make_artifacts, reviewer):
     (toxic,) = screened(*make_artifacts(TOXIC))
-    approved = artifact_approve(artifact=toxic, reviewer=reviewer, comment="Quoting a customer, fine")
+    approved = artifact_approve(artifact=toxic, access=access_of(reviewer, toxic.workspace), comment="Quoting a customer, fine")
     assert approved.status == "approved" and approved.reviewed_by == reviewer
-    published = artifact_publish(artifact=approved, actor=SYSTEM)
+    published = artifact_publish(artifact=approved, access=Access.system(approved.workspace))
     assert published.status == "published" and published.published_at
     assert actions_for(toxic)[-2:] == ["artifact.approved", "artifact.published"]
 
@@ -73,16 +72,16 @@ def test_reviewer_approves_flagged_artifact_then_publishes(make_artifacts, revie
 def test_editor_cannot_review(make_artifacts, editor):
     (clean,) = screened(*make_artifacts(CLEAN))
     with pytest.raises(NotAllowed):
-        artifact_approve(artifact=clean, reviewer=editor)
+        artifact_approve(artifact=clean, access=access_of(editor, clean.workspace))
     assert Artifact.objects.get(pk=clean.pk).status == "passed"
 
 
 def test_blocked_artifact_can_never_be_approved_or_published(make_artifacts, reviewer, with_banned_terms):
     (banned,) = screened(*make_artifacts(BANNED))
     for attempt in (
-        lambda: artifact_approve(artifact=banned, reviewer=reviewer),
-        lambda: artifact_publish(artifact=banned, actor=SYSTEM),
-        lambda: artifact_edit(artifact=banned, editor=reviewer, text="Our tea is nice."),
+        lambda: artifact_approve(artifact=banned, access=access_of(reviewer, banned.workspace)),
+        lambda: artifact_publish(artifact=banned, access=Access.system(banned.workspace)),
+        lambda: artifact_edit(artifact=banned, access=access_of(reviewer, banned.workspace), text="Our tea is nice."),
     ):
         with pytest.raises(InvalidTransition, match="blocked"):
             attempt()
@@ -94,45 +93,47 @@ def test_unreviewed_flagged_and_screening_artifacts_cannot_be_published(make_art
     screened(toxic)
     for artifact in (unscreened, toxic):
         with pytest.raises(InvalidTransition, match="allowed from approved"):
-            artifact_publish(artifact=artifact, actor=SYSTEM)
+            artifact_publish(artifact=artifact, access=Access.system(artifact.workspace))
 
 
 def test_database_refuses_to_approve_a_blocked_artifact_whatever_the_code(make_artifacts, reviewer, with_banned_terms):
     (banned,) = screened(*make_artifacts(BANNED))
     for status in ("approved", "published"):
-        with pytest.raises(IntegrityError, match="artifact_blocked_never_approved"), transaction.atomic():
+        # The lifecycle trigger refuses first; the check constraint stands behind it.
+        with pytest.raises(IntegrityError, match="cannot approve from blocked|only an approved artifact is published"), \
+                transaction.atomic():
             Artifact.objects.filter(pk=banned.pk).update(status=status, reviewed_by=reviewer)
 
 
 def test_database_refuses_to_publish_flagged_without_a_reviewer(make_artifacts):
     (toxic,) = screened(*make_artifacts(TOXIC))
-    with pytest.raises(IntegrityError, match="artifact_approval_needs_pass_or_reviewer"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="only an approved artifact is published"), transaction.atomic():
         Artifact.objects.filter(pk=toxic.pk).update(status="published")
 
 
 def test_reject_needs_a_comment(make_artifacts, reviewer):
     (clean,) = screened(*make_artifacts(CLEAN))
     with pytest.raises(InputInvalid):
-        artifact_reject(artifact=clean, reviewer=reviewer, comment=" ")
-    rejected = artifact_reject(artifact=clean, reviewer=reviewer, comment="Off brand")
+        artifact_reject(artifact=clean, access=access_of(reviewer, clean.workspace), comment=" ")
+    rejected = artifact_reject(artifact=clean, access=access_of(reviewer, clean.workspace), comment="Off brand")
     assert rejected.status == "rejected"
     with pytest.raises(InvalidTransition):
-        artifact_publish(artifact=rejected, actor=SYSTEM)
+        artifact_publish(artifact=rejected, access=Access.system(rejected.workspace))
 
 
 def test_edit_makes_a_new_revision_that_is_screened_again(make_artifacts, reviewer):
     (toxic,) = screened(*make_artifacts(TOXIC))
-    revision = artifact_edit(artifact=toxic, editor=reviewer, text="You deserve a treat.")
+    revision = artifact_edit(artifact=toxic, access=access_of(reviewer, toxic.workspace), text="You deserve a treat.")
     assert (revision.revision, revision.revision_of_id, revision.status) == (2, toxic.pk, "screening")
     assert Artifact.objects.get(pk=toxic.pk).status == "rejected"
     (revision,) = screened(revision)
     assert revision.status == "passed"
     assert actions_for(revision) == ["artifact.edited", "artifact.screened", "artifact.passed"]
-    assert artifact_approve(artifact=revision, reviewer=reviewer).status == "approved"
+    assert artifact_approve(artifact=revision, access=access_of(reviewer, revision.workspace)).status == "approved"
 
 
 def test_redact_policy_replaces_pii_in_a_new_screened_revision(workspace, make_artifacts):
-    safety_policy_update(workspace=workspace, actor=SYSTEM, pii_actions={"email": "redact", "phone": "redact", "card": "block", "iban": "block"})
+    safety_policy_update(access=Access.system(workspace), pii_actions={"email": "redact", "phone": "redact", "card": "block", "iban": "block"})
     (original,) = screened(*make_artifacts("Questions? Mail sales@example.com today."))
     original.refresh_from_db()
     assert original.status == "rejected" and "redacted revision 2" in original.review_comment
@@ -145,14 +146,14 @@ def test_redact_policy_replaces_pii_in_a_new_screened_revision(workspace, make_a
 
 def test_blocked_input_is_refused_naming_the_rule(workspace, with_banned_terms):
     with pytest.raises(InputBlocked) as error:
-        job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Say our tea is a guaranteed cure"})
+        job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Say our tea is a guaranteed cure"})
     assert "Blocked by brand: banned term 'guaranteed cure'" in error.value.field_errors["prompt"][0]
     assert not workspace.jobs.exists()
     assert AuditEvent.objects.filter(workspace=workspace, action="job.input_blocked").count() == 1
 
 
 def test_flagged_input_is_accepted_and_its_verdicts_kept(workspace):
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Thank jane@example.com for her order"})
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Thank jane@example.com for her order"})
     assert {v.check_name: v.decision for v in job.input_verdicts.all()}["pii"] == "flag"
 
 
@@ -185,9 +186,9 @@ def test_admin_approve_action_refuses_blocked(admin_client_for, make_artifacts, 
 def test_worker_input_rescreen_blocks_and_keeps_verdicts(workspace):
     from pressroom.safety.services import jobs_input_rescreen
 
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Write about tea"})
+    job = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Write about tea"})
     # The policy tightens between submission and the worker picking the job up.
-    safety_policy_update(workspace=workspace, actor=SYSTEM, banned_terms=["tea"])
+    safety_policy_update(access=Access.system(workspace), banned_terms=["tea"])
     blocked = jobs_input_rescreen(jobs=[job])
     assert "banned term 'tea'" in blocked[job.pk] and "(prompt)" in blocked[job.pk]
     assert job.input_verdicts.filter(check_name="brand", decision="block").exists()

@@ -8,6 +8,8 @@ from django.conf import settings
 from pressroom.core.errors import IdempotencyConflict, InputInvalid, UnknownUseCase
 from pressroom.jobs.models import Job, JobStatus
 from pressroom.jobs.services import job_create
+from pressroom.accounts.access import Access
+from tests.factories import MembershipFactory, access_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +27,8 @@ def empty_broker():
 
 
 def test_valid_job_is_stored_with_normalised_input_and_enqueued(workspace, user):
-    job = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Hello"}, created_by=user)
+    MembershipFactory(user=user, workspace=workspace, role="editor")
+    job = job_create(access=access_of(user, workspace), use_case_key="core.text", input={"prompt": "Hello"})
 
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
@@ -38,14 +41,14 @@ def test_valid_job_is_stored_with_normalised_input_and_enqueued(workspace, user)
 
 
 def test_image_jobs_route_to_the_image_queue(workspace):
-    job_create(workspace=workspace, use_case_key="core.image", input={"prompt": "A lighthouse"})
+    job_create(access=Access.system(workspace), use_case_key="core.image", input={"prompt": "A lighthouse"})
     assert broker_queue_length("gpu.image") == 1
     assert broker_queue_length("gpu.text") == 0
 
 
 def test_unknown_use_case_is_refused_and_nothing_written(workspace):
     with pytest.raises(UnknownUseCase) as error:
-        job_create(workspace=workspace, use_case_key="nope.missing", input={"prompt": "x"})
+        job_create(access=Access.system(workspace), use_case_key="nope.missing", input={"prompt": "x"})
     assert "nope.missing" in str(error.value)
     assert "core.text" in error.value.field_errors["use_case"][0]
     assert Job.objects.count() == 0
@@ -66,7 +69,7 @@ def test_unknown_use_case_is_refused_and_nothing_written(workspace):
 )
 def test_wrong_types_are_refused_with_field_messages(workspace, raw_input, field, fragment):
     with pytest.raises(InputInvalid) as error:
-        job_create(workspace=workspace, use_case_key="core.text", input=raw_input)
+        job_create(access=Access.system(workspace), use_case_key="core.text", input=raw_input)
     messages = error.value.field_errors
     assert field in messages or (field == "input" and messages), messages
     assert fragment in " ".join(sum(messages.values(), []))
@@ -76,7 +79,7 @@ def test_wrong_types_are_refused_with_field_messages(workspace, raw_input, field
 def test_oversized_prompt_is_refused(workspace, settings):
     limit = 4000
     with pytest.raises(InputInvalid) as error:
-        job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "a" * (limit + 1)})
+        job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "a" * (limit + 1)})
     assert error.value.field_errors == {"prompt": [f"{limit + 1} characters is over the limit of {limit}."]}
     assert Job.objects.count() == 0
 
@@ -84,8 +87,7 @@ def test_oversized_prompt_is_refused(workspace, settings):
 def test_oversized_input_body_is_refused(workspace):
     candidates = ["word " * 700] * 30  # each string under the prompt limit, the whole over 64 KiB
     with pytest.raises(InputInvalid, match="Input too large"):
-        job_create(
-            workspace=workspace, use_case_key="core.semantic-rank", input={"query": "q", "candidates": candidates}
+        job_create(access=Access.system(workspace), use_case_key="core.semantic-rank", input={"query": "q", "candidates": candidates}
         )
     assert Job.objects.count() == 0
 
@@ -93,30 +95,30 @@ def test_oversized_input_body_is_refused(workspace):
 @pytest.mark.parametrize("raw_input", [["prompt"], "prompt", None, 3])
 def test_input_must_be_an_object(workspace, raw_input):
     with pytest.raises(InputInvalid, match="JSON object"):
-        job_create(workspace=workspace, use_case_key="core.text", input=raw_input)
+        job_create(access=Access.system(workspace), use_case_key="core.text", input=raw_input)
     assert Job.objects.count() == 0
 
 
 @pytest.mark.parametrize("priority", [-1, 10, "high", True, 2.5])
 def test_priority_must_be_0_to_9(workspace, priority):
     with pytest.raises(InputInvalid) as error:
-        job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, priority=priority)
+        job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, priority=priority)
     assert "priority" in error.value.field_errors
     assert Job.objects.count() == 0
 
 
 def test_same_idempotency_key_and_request_returns_the_same_job(workspace):
-    first = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
-    again = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
+    first = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
+    again = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
     assert again.pk == first.pk
     assert Job.objects.count() == 1
     assert broker_queue_length("gpu.text") == 1
 
 
 def test_same_idempotency_key_with_another_request_conflicts(workspace):
-    job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
+    job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k1")
     with pytest.raises(IdempotencyConflict):
-        job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "y"}, idempotency_key="k1")
+        job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "y"}, idempotency_key="k1")
     assert Job.objects.count() == 1
 
 
@@ -124,13 +126,13 @@ def test_idempotency_keys_are_per_workspace(workspace):
     from tests.factories import WorkspaceFactory
 
     other = WorkspaceFactory()
-    a = job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k")
-    b = job_create(workspace=other, use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k")
+    a = job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k")
+    b = job_create(access=Access.system(other), use_case_key="core.text", input={"prompt": "x"}, idempotency_key="k")
     assert a.pk != b.pk
 
 
 def test_priority_reaches_the_broker_message(workspace):
-    job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "x"}, priority=9)
+    job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "x"}, priority=9)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     keys = [key for key in client.keys("gpu.text*") if client.llen(key)]
     message = json.loads(client.lindex(keys[0], 0))

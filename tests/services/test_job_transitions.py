@@ -12,6 +12,7 @@ from pressroom.core.errors import InvalidTransition
 from pressroom.jobs import services
 from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.plugins import ArtifactDraft, ModelProvenance
+from pressroom.accounts.access import Access
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def published_countdowns(client) -> list[float]:
 
 @pytest.fixture
 def job(workspace):
-    return services.job_create(workspace=workspace, use_case_key="core.text", input={"prompt": "Hi"})
+    return services.job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": "Hi"})
 
 
 def draft(index: int = 0, text: str = "Hello") -> ArtifactDraft:
@@ -90,12 +91,12 @@ def test_finished_jobs_reject_every_further_change(job, final):
     if final == "fail":
         services.job_fail(job=job, error="boom")
     else:
-        services.job_cancel(job=job)
+        services.job_cancel(job=job, access=Access.system(job.workspace))
     before = snapshot(job)
     for action, kwargs in [
         (services.job_succeed, {"drafts": [draft()]}),
         (services.job_fail, {"error": "again"}),
-        (services.job_cancel, {}),
+        (services.job_cancel, {"access": Access.system(job.workspace)}),
         (services.job_retry_later, {"error": "x"}),
     ]:
         with pytest.raises(InvalidTransition) as error:
@@ -128,14 +129,14 @@ def test_attempts_are_capped(job, settings):
 
 
 def test_cancel_queued_job_is_immediate(job):
-    cancelled = services.job_cancel(job=job)
+    cancelled = services.job_cancel(job=job, access=Access.system(job.workspace))
     assert cancelled.status == JobStatus.CANCELLED and cancelled.finished_at
     assert services.job_start(job=job) is None  # a queued job that was cancelled never starts
 
 
 def test_cancel_running_job_stops_at_next_boundary(job):
     services.job_start(job=job)
-    requested = services.job_cancel(job=job)
+    requested = services.job_cancel(job=job, access=Access.system(job.workspace))
     assert requested.status == JobStatus.RUNNING and requested.cancel_requested_at
     assert services.job_stop_if_requested(job=job) is True
     job.refresh_from_db()

@@ -86,3 +86,11 @@ def deliver_webhook(self, delivery_id: int) -> None:
     retry_in = webhook_delivery_attempt(delivery_id=delivery_id)
     if retry_in is not None:
         raise self.retry(countdown=retry_in)
+
+
+@app.task(name="pressroom.audit.checkpoint", queue="cpu")
+def audit_checkpoint() -> int:
+    """Scheduled by celery beat: sign every workspace's chain head."""
+    from pressroom.audit.checkpoints import audit_checkpoints_write
+
+    return len(audit_checkpoints_write())

@@ -24,9 +24,3 @@ class HasScopes(BasePermission):
             return False
         return True
 
-
-class SignedIn(BasePermission):
-    """Any live API key or signed-in user: reading the API's own description."""
-
-    def has_permission(self, request, view) -> bool:
-        return request.user is not None and getattr(request.user, "is_authenticated", False)

@@ -3,7 +3,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from pressroom.api import views
-from pressroom.api.permissions import SignedIn
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -17,7 +16,7 @@ app_name = "api"
 urlpatterns = [
     path("plugins/", views.PluginListView.as_view(), name="plugins"),
     path("published/", views.PublishedFeedView.as_view(), name="published"),
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[SignedIn]), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[SignedIn]), name="docs"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
 ]

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from pressroom.accounts.models import Scope
 from pressroom.api import serializers as s
 from pressroom.api.filters import ArtifactFilter, AuditEventFilter, JobFilter
+from pressroom.audit.checkpoints import audit_checkpoints_write
 from pressroom.audit.export import audit_event_list, iter_jsonl, write_csv
 from pressroom.audit.models import AuditEvent
 from pressroom.jobs.models import Artifact, Job
@@ -189,6 +190,7 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def export(self, request):
         fmt = _choice_param(request, "format", ["jsonl", "csv"]) or "jsonl"
+        audit_checkpoints_write(workspace_id=request.access.workspace.pk)  # every export is anchored
         events = self.filter_queryset(self.get_queryset())
         if fmt == "csv":
             buffer = io.StringIO()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import StreamingHttpResponse
 
+from pressroom.audit.checkpoints import audit_checkpoints_write
 from pressroom.audit.export import iter_jsonl
 from pressroom.audit.models import AuditEvent
 from pressroom.core.admin_actions import WorkspaceScopedAdmin
@@ -18,6 +19,8 @@ class AuditEventAdmin(WorkspaceScopedAdmin):
 
     @admin.action(description="Export selected events as JSON Lines")
     def export_jsonl(self, request, queryset):
+        for workspace_id in queryset.values_list("workspace_id", flat=True).distinct():
+            audit_checkpoints_write(workspace_id=workspace_id)  # every export is anchored
         response = StreamingHttpResponse(iter_jsonl(queryset.order_by("workspace_id", "sequence")), content_type="application/x-ndjson")
         response["Content-Disposition"] = 'attachment; filename="audit-events.jsonl"'
         return response

@@ -79,3 +79,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only: delete() is refused")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of a workspace's chain head (sequence, hash, time), in the
+    manner of Certificate Transparency's signed tree heads. The key is never in the
+    database, and every checkpoint is also appended to a file outside it, so an attacker
+    who rewrites the tables cannot rewrite what was signed."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+")
+    sequence = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=200)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("workspace", "sequence", "signed_at")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit checkpoints are append-only: delete() is refused")

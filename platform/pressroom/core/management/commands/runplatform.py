@@ -29,7 +29,9 @@ class Command(BaseCommand):
             "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
                     "--workers", "1", "--threads", "4", "--access-logfile", "-"],
             "worker": [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker", "-Q", queues,
-                       "--concurrency", "1", "--pool", "prefork", "-n", "embedded@%h", "-l", "INFO"],
+                       "--concurrency", "1", "--pool", "prefork", "-n", "embedded@%h", "-l", "INFO",
+                       # celery beat inside the worker: the periodic tasks (audit checkpoints).
+                       "--beat", "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
         }
 
     def handle(self, *args, bind: str, queues: str, **options):
