@@ -296,3 +296,29 @@ def test_image_variants_show_thumbnails_that_open_full_size(client, workspace, e
     _, writer = api_key_create(access=Access.system(workspace), name="bot", scopes=["jobs:write"])
     assert Client().get(artifact.file_url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
     assert Client().get(artifact.file_url, headers={"Authorization": f"Bearer {writer}"}).status_code == 404
+
+
+def test_plugin_widgets_are_rendered_on_the_catalogue_and_a_failing_one_is_left_out(client, viewer, workspace, settings):
+    from pathlib import Path
+
+    from pressroom.plugins import hooks
+    from tests.dummy_plugin.apps import widget
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"],
+                                                              Path(__file__).parents[1] / "dummy_plugin" / "templates"]}]
+    seen = []
+
+    def broken(workspace):
+        raise RuntimeError("plugin bug")
+
+    def recording(workspace):
+        seen.append(workspace)
+        return widget(workspace)
+
+    client.force_login(viewer)
+    with hooks.register_temporarily("dashboard_widgets", recording), hooks.register_temporarily("dashboard_widgets", broken):
+        page = client.get(reverse("dashboard:catalogue", args=[workspace.slug]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Dummy widget" in html and '<p class="dummy-answer">The answer is 42.</p>' in html
+    assert seen == [workspace.slug]

@@ -80,3 +80,17 @@ def test_the_api_gives_an_id_based_url_and_a_signed_link(tenants):
     body = with_key(alpha.token).get(f"/api/v1/artifacts/{alpha.image.pk}/").json()
     assert body["file_url"].endswith(alpha.image.file_url)
     assert Client().get(body["signed_file_url"].removeprefix("http://testserver")).status_code == 200
+
+
+def test_object_storage_redirects_to_the_storage_url_after_authorising(tenants, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import InMemoryStorage
+
+    from pressroom.jobs.media import artifact_file_response
+
+    alpha, _ = tenants
+    storage = InMemoryStorage(base_url="https://bucket.example.com/")
+    alpha.image.file.storage = storage
+    storage.save(alpha.image.file.name, ContentFile(PNG))
+    response = artifact_file_response(alpha.image)
+    assert response.status_code == 302 and response["Location"] == f"https://bucket.example.com/{alpha.image.file.name}"

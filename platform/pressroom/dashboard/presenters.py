@@ -1,6 +1,7 @@
 """Shape models for the templates: grouping, highlighted spans, scores. No writes."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -9,6 +10,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from pressroom.jobs.models import Artifact, Job
+
+logger = logging.getLogger(__name__)
 
 
 def use_cases_by_plugin(use_cases) -> list[tuple[str, list]]:
@@ -128,3 +131,27 @@ def label_timeline(events, artifacts) -> list:
     for event in labelled:
         event.subject = names.get(event.object_id, "") if event.object_type == "artifact" else ""
     return labelled
+
+
+@dataclass(frozen=True)
+class Widget:
+    title: str
+    html: str
+
+
+def plugin_widgets(*, workspace_slug: str) -> list[Widget]:
+    """What plugins put on the catalogue page (hook "dashboard_widgets", called with the
+    workspace's slug, returning (title, template, context) tuples). A widget that fails is
+    left out and logged: a plugin never takes the page down."""
+    from django.template.loader import render_to_string
+
+    from pressroom.plugins import hooks
+
+    widgets = []
+    for hook in hooks.get_hooks("dashboard_widgets"):
+        try:
+            for title, template, context in hook(workspace=workspace_slug):
+                widgets.append(Widget(str(title), render_to_string(template, dict(context))))
+        except Exception:  # noqa: BLE001 - third-party code; logged with its traceback
+            logger.exception("Dashboard widget hook %r failed; left out", hook)
+    return widgets

@@ -74,7 +74,8 @@ def switch_workspace(request):
 def catalogue(request):
     use_cases = presenters.use_cases_by_plugin(use_case_registry.all())
     recent = job_list(access=request.access)[:10]
-    return render(request, "dashboard/catalogue.html", {"plugins": use_cases, "recent_jobs": recent})
+    widgets = presenters.plugin_widgets(workspace_slug=request.access.workspace.slug)
+    return render(request, "dashboard/catalogue.html", {"plugins": use_cases, "recent_jobs": recent, "widgets": widgets})
 
 
 def _use_case_or_404(key: str):

@@ -13,7 +13,8 @@ import posixpath
 import time
 
 from django.core import signing
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from pressroom.accounts.access import access_for_request
@@ -65,9 +66,14 @@ def artifact_for_token(*, token: str, filename: str) -> Artifact:
 
 
 def artifact_file_response(artifact: Artifact) -> HttpResponse:
+    """Hand over an authorised artifact's file: a redirect to a pre-signed URL on object
+    storage (django-storages, querystring_auth), the web server's internal redirect when
+    configured, else the bytes from Django."""
     mode = pressroom_settings.MEDIA_SERVE_MODE
     content_type = mimetypes.guess_type(artifact.file.name)[0] or "application/octet-stream"
-    if mode == "x-accel-redirect":
+    if not isinstance(artifact.file.storage, FileSystemStorage):
+        response = HttpResponseRedirect(artifact.file.url)
+    elif mode == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = pressroom_settings.MEDIA_INTERNAL_PREFIX.rstrip("/") + "/" + artifact.file.name
     elif mode == "x-sendfile":

@@ -3,7 +3,8 @@ the platform calls them in order. `register_temporarily` is for tests.
 
 Hook names the platform calls:
 - "safety_checks": returns a list of SafetyCheck instances to run after the core checks.
-- "dashboard_widgets": returns a list of (title, template name, context dict) for a workspace.
+- "dashboard_widgets": called with `workspace=<slug>`, returns a list of (title, template
+  name, context dict); rendered on the dashboard's catalogue page.
 """
 from __future__ import annotations
 
