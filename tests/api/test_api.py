@@ -296,3 +296,25 @@ def test_concurrent_duplicate_requests_make_one_job(live_server, make_client, wo
         thread.join()
     assert {code for code, _ in results} <= {200, 201} and len({job_id for _, job_id in results}) == 1
     assert Job.objects.filter(idempotency_key="dup-1").count() == 1
+
+
+def test_webhook_deliveries_are_paginated_as_the_schema_says(api, workspace):
+    from pressroom.publishing.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://93.184.216.34/hook", events=["job.failed"])
+    WebhookDelivery.objects.bulk_create(WebhookDelivery(endpoint=endpoint, event="job.failed", payload={"n": n}) for n in range(7))
+    first = api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/", {"page_size": 5}).json()
+    assert [d["payload"]["n"] for d in first["results"]] == [6, 5, 4, 3, 2]
+    second = api.get(first["next"]).json()
+    assert [d["payload"]["n"] for d in second["results"]] == [1, 0] and second["next"] is None
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    response = schema["paths"]["/api/v1/webhooks/{id}/deliveries/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert response["schema"]["$ref"].endswith("PaginatedWebhookDeliveryList")
+
+
+def test_list_filters_are_filtersets_documented_in_the_schema(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    names = {p["name"] for p in schema["paths"]["/api/v1/jobs/"]["get"]["parameters"]}
+    assert {"status", "use_case", "created_after", "created_before"} <= names
+    bad = api.get("/api/v1/jobs/", {"status": "nope", "created_after": "yesterday"})
+    assert bad.status_code == 400 and {"status", "created_after"} <= set(bad.json()["error"]["fields"])

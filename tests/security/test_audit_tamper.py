@@ -10,17 +10,11 @@ from django.forms.models import model_to_dict
 from pressroom.audit.chain import event_hash
 from pressroom.audit.checkpoints import audit_checkpoints_write, checkpoints_read
 from pressroom.audit.models import AuditChainHead, AuditEvent
-from pressroom.audit.services import audit_record
 from pressroom.audit.verification import audit_chain_verify
+from tests.audit.chain_helpers import record, tamper
 from tests.factories import WorkspaceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def record(workspace, n: int) -> None:
-    for i in range(n):
-        with transaction.atomic():
-            audit_record(workspace_id=workspace.pk, action="job.created", object_type="job", object_id=f"j{i}", data={"i": i})
 
 
 @pytest.fixture
@@ -31,16 +25,6 @@ def chain(settings):
     audit_checkpoints_write(workspace_id=workspace.pk)
     record(workspace, 2)
     return workspace
-
-
-def untriggered(sql: str, params=()) -> None:
-    """What an attacker with superuser rights does: switch triggers off for the session."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def checkpoints(settings):
@@ -61,10 +45,10 @@ def rechain_from(workspace, sequence: int) -> None:
     for event in AuditEvent.objects.filter(workspace=workspace, sequence__gte=sequence).order_by("sequence"):
         fields = {**model_to_dict(event, exclude=["id", "user", "workspace"]), "workspace_id": workspace.pk, "previous_hash": previous}
         new_hash = event_hash(fields)
-        untriggered("UPDATE audit_auditevent SET previous_hash = %s, hash = %s WHERE id = %s", [previous, new_hash, event.pk])
+        tamper("UPDATE audit_auditevent SET previous_hash = %s, hash = %s WHERE id = %s", [previous, new_hash, event.pk])
         previous = new_hash
     last = AuditEvent.objects.filter(workspace=workspace).order_by("-sequence").first()
-    untriggered("UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s WHERE workspace_id = %s",
+    tamper("UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s WHERE workspace_id = %s",
                 [last.sequence, last.hash, workspace.pk])
 
 
@@ -74,17 +58,17 @@ def test_an_untouched_chain_verifies_against_its_checkpoints(chain, settings):
 
 
 def test_truncation_with_the_head_rolled_back(chain, settings):
-    untriggered("DELETE FROM audit_auditevent WHERE workspace_id = %s AND sequence > 8", [chain.pk])
+    tamper("DELETE FROM audit_auditevent WHERE workspace_id = %s AND sequence > 8", [chain.pk])
     last = AuditEvent.objects.get(workspace=chain, sequence=8)
-    untriggered("UPDATE audit_auditchainhead SET last_sequence = 8, last_hash = %s WHERE workspace_id = %s", [last.hash, chain.pk])
+    tamper("UPDATE audit_auditchainhead SET last_sequence = 8, last_hash = %s WHERE workspace_id = %s", [last.hash, chain.pk])
     assert verify(chain.pk, settings, with_checkpoints=False).ok  # the limit of a chain alone
     report = verify(chain.pk, settings)
     assert report.problem.kind == "truncated" and "saw 10 events" in report.problem.detail
 
 
 def test_a_whole_chain_deleted(chain, settings):
-    untriggered("DELETE FROM audit_auditevent WHERE workspace_id = %s", [chain.pk])
-    untriggered("DELETE FROM audit_auditchainhead WHERE workspace_id = %s", [chain.pk])
+    tamper("DELETE FROM audit_auditevent WHERE workspace_id = %s", [chain.pk])
+    tamper("DELETE FROM audit_auditchainhead WHERE workspace_id = %s", [chain.pk])
     assert verify(chain.pk, settings, with_checkpoints=False).ok
     assert verify(chain.pk, settings).problem.kind == "deleted"
     with pytest.raises(CommandError):
@@ -93,7 +77,7 @@ def test_a_whole_chain_deleted(chain, settings):
 
 def test_an_edit_with_every_later_hash_recomputed(chain, settings):
     event = AuditEvent.objects.get(workspace=chain, sequence=4)
-    untriggered("UPDATE audit_auditevent SET data = %s WHERE id = %s", [json.dumps({"i": 999}), event.pk])
+    tamper("UPDATE audit_auditevent SET data = %s WHERE id = %s", [json.dumps({"i": 999}), event.pk])
     rechain_from(chain, 4)
     assert verify(chain.pk, settings, with_checkpoints=False).ok
     report = verify(chain.pk, settings)
@@ -102,9 +86,9 @@ def test_an_edit_with_every_later_hash_recomputed(chain, settings):
 
 def test_a_reorder_is_reported_as_a_reorder(chain, settings):
     five, six = (AuditEvent.objects.get(workspace=chain, sequence=n) for n in (5, 6))
-    untriggered("UPDATE audit_auditevent SET sequence = -1 WHERE id = %s", [five.pk])
-    untriggered("UPDATE audit_auditevent SET sequence = 5 WHERE id = %s", [six.pk])
-    untriggered("UPDATE audit_auditevent SET sequence = 6 WHERE id = %s", [five.pk])
+    tamper("UPDATE audit_auditevent SET sequence = -1 WHERE id = %s", [five.pk])
+    tamper("UPDATE audit_auditevent SET sequence = 5 WHERE id = %s", [six.pk])
+    tamper("UPDATE audit_auditevent SET sequence = 6 WHERE id = %s", [five.pk])
     report = verify(chain.pk, settings, with_checkpoints=False)
     assert report.problem.kind == "reordered" and "event #6, moved to #5" in report.problem.detail
 

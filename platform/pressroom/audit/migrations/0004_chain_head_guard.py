@@ -3,6 +3,8 @@ moves forward one event at a time, to an event that exists with that hash. (Roll
 head back to hide deleted events is refused.) Checkpoints are append-only like events."""
 from django.db import migrations
 
+from pressroom.core.migration_sql import on_postgresql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION pressroom_audit_chain_head_guard() RETURNS trigger AS $$
 BEGIN
@@ -37,14 +39,6 @@ DROP FUNCTION IF EXISTS pressroom_audit_chain_head_guard();
 """
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0003_checkpoint")]
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]
+    operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP))]

@@ -16,6 +16,8 @@ runs (the ORM's save(), update(), bulk_update(), or a psql session):
 """
 from django.db import migrations
 
+from pressroom.core.migration_sql import on_postgresql
+
 CREATE = r"""
 CREATE OR REPLACE FUNCTION pressroom_refuse(message text) RETURNS void AS $$
 BEGIN
@@ -129,17 +131,10 @@ DROP TRIGGER IF EXISTS artifact_published_in_feed ON jobs_artifact;
 DROP FUNCTION IF EXISTS pressroom_artifact_published_in_feed();
 DROP TRIGGER IF EXISTS artifact_lifecycle ON jobs_artifact;
 DROP FUNCTION IF EXISTS pressroom_artifact_lifecycle();
+DROP FUNCTION IF EXISTS pressroom_refuse(text);
 """
-
-
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("jobs", "0005_worker_heartbeat"), ("publishing", "0001_initial"), ("safety", "0001_initial")]
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]
+    operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP))]
