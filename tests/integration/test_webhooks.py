@@ -50,7 +50,7 @@ def test_delivery_retries_until_the_receiver_accepts(start_worker, workspace, re
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
     endpoint = webhook_endpoint_create(access=Access.system(workspace), url=url, events=["artifact.published"])
     FlakyReceiver.secret = endpoint.secret
-    delivery = webhook_ping(endpoint=endpoint)
+    delivery = webhook_ping(endpoint=endpoint, access=Access.system(endpoint.workspace))
     worker = start_worker(PRESSROOM_WEBHOOK_ALLOW_PRIVATE="1", PRESSROOM_WEBHOOK_BACKOFF_SECONDS="0.5")
     wait_for(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status != "pending", timeout=60, what="delivery")
     delivery.refresh_from_db()

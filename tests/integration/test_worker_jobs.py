@@ -11,6 +11,7 @@ from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.jobs.services import job_cancel, job_create
 from pressroom_workers.testing import wait_for
 from pressroom.accounts.access import Access
+from tests.factories import MembershipFactory, access_of
 
 pytestmark = [pytest.mark.worker, pytest.mark.models]
 
@@ -24,7 +25,8 @@ def finished(*jobs: Job):
 
 
 def test_text_image_and_embedding_jobs_go_from_queued_to_succeeded(start_worker, workspace, user):
-    text = job_create(access=Access.system(workspace), use_case_key="core.text", created_by=user,
+    MembershipFactory(user=user, workspace=workspace, role="editor")
+    text = job_create(access=access_of(user, workspace), use_case_key="core.text",
         input={"prompt": "Write a tagline for a bakery.", "max_new_tokens": 12},
     )
     image = job_create(access=Access.system(workspace), use_case_key="core.image",
