@@ -62,6 +62,14 @@ DEFAULTS: dict[str, Any] = {
     },
     # Delivery and retries.
     "JOB_MAX_ATTEMPTS": 3,
+    # Delivery on every broker: a running job's lease (renewed by its worker every third of
+    # it), how often the sweeper runs, how long a publish may take before the outbox keeps
+    # the message for the sweeper, and when a still-queued job's message is sent again.
+    "LEASE_SECONDS": 60,
+    "SWEEP_SECONDS": 10,
+    "PUBLISH_TIMEOUT_SECONDS": 1.0,
+    "DISPATCH_GRACE_SECONDS": 10,
+    "REDISPATCH_SECONDS": 600,
     "RETRY_BACKOFF_SECONDS": 5,
     "RETRY_BACKOFF_MAX_SECONDS": 300,
     # A job running longer than SOFT stops at its next step boundary; a batch running

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "django_filters",
+    "django_celery_beat",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -193,11 +194,6 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-# Periodic work, run by `celery beat` (embedded in the worker by runplatform).
-CELERY_BEAT_SCHEDULE = {
-    "audit-checkpoints": {"task": "pressroom.audit.checkpoint", "schedule": env.float(
-        "PRESSROOM_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=3600.0), "options": {"queue": "cpu"}},
-}
 
 # --- Pressroom --------------------------------------------------------------
 # Namespaced settings with defaults in pressroom.conf; anything here overrides them.
@@ -209,6 +205,8 @@ PRESSROOM = {
     "WEBHOOK_ALLOW_PRIVATE": env.bool("PRESSROOM_WEBHOOK_ALLOW_PRIVATE", default=False),
     "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),
     "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
+    "LEASE_SECONDS": env.int("PRESSROOM_LEASE_SECONDS", default=60),
+    "SWEEP_SECONDS": env.float("PRESSROOM_SWEEP_SECONDS", default=10.0),
     # Never in the database: set it from a secret store in production.
     "AUDIT_SIGNING_KEY": env("PRESSROOM_AUDIT_SIGNING_KEY", default=None),
     "AUDIT_SIGNING_KEY_FILE": env("PRESSROOM_AUDIT_SIGNING_KEY_FILE", default=str(VAR_DIR / "audit-signing.key")),
@@ -224,3 +222,13 @@ PRESSROOM["PLUGINS_CONFIG"] = env.json("PRESSROOM_PLUGINS_CONFIG", default={})
 _models_json = env.json("PRESSROOM_MODELS", default={})
 if _models_json:
     PRESSROOM["MODELS"] = _models_json
+
+# Periodic work, run by `celery beat` with django-celery-beat's database scheduler (its
+# tasks can be changed in the admin); the entries below are installed on start.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "pressroom-sweeper": {"task": "pressroom.jobs.sweep", "schedule": PRESSROOM["SWEEP_SECONDS"],
+                          "options": {"queue": "sweeper", "expires": PRESSROOM["SWEEP_SECONDS"]}},
+    "audit-checkpoints": {"task": "pressroom.audit.checkpoint", "schedule": env.float(
+        "PRESSROOM_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=3600.0), "options": {"queue": "sweeper"}},
+}

@@ -8,13 +8,14 @@ time limit: that is the "step boundary" where a running job can stop.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from pressroom.audit.services import Actor
 from pressroom.conf import pressroom_settings
@@ -83,6 +84,36 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class LeaseKeeper:
+    """Renews the leases of the batch's jobs every third of LEASE_SECONDS from a thread, so
+    a long model call never looks like a lost worker; a killed process stops renewing."""
+
+    def __init__(self, job_ids: list[str], worker: str) -> None:
+        self.job_ids, self.worker = job_ids, worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="pressroom-lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        if self.job_ids:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _renew(self) -> None:
+        interval = max(pressroom_settings.LEASE_SECONDS / 3, 0.5)
+        while not self._stop.wait(interval):
+            try:
+                services.jobs_lease_renew(job_ids=self.job_ids, worker=self.worker)
+            except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has slack
+                logger.warning("Could not renew leases of %s", self.job_ids, exc_info=True)
+            finally:
+                close_old_connections()
+
+
 class JobBatchExecutor:
     def __init__(self, runtime: ModelRuntime, worker_name: str = "") -> None:
         self.runtime = runtime
@@ -92,16 +123,17 @@ class JobBatchExecutor:
     def run(self, job_ids: list[str]) -> BatchReport:
         ensure_configured_toxicity_scorer()
         runs = [run for run in (self._start(job_id) for job_id in dict.fromkeys(job_ids)) if run]
-        runs = self._screen_inputs(runs)
-        while live := [run for run in runs if run.waiting]:
-            results = self.runtime.execute([run.pending for run in live])
-            for run, result in zip(live, results):
-                self._deliver(run, result)
-            for run in live:
-                self._at_step_boundary(run)
-        for run in runs:
-            if run.drafts is not None and not run.stopped:
-                self._finish(run)
+        with LeaseKeeper([str(run.job.pk) for run in runs], self.worker_name):
+            runs = self._screen_inputs(runs)
+            while live := [run for run in runs if run.waiting]:
+                results = self.runtime.execute([run.pending for run in live])
+                for run, result in zip(live, results):
+                    self._deliver(run, result)
+                for run in live:
+                    self._at_step_boundary(run)
+            for run in runs:
+                if run.drafts is not None and not run.stopped:
+                    self._finish(run)
         self._screen_new_artifacts()
         return self.report
 

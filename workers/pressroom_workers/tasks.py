@@ -42,7 +42,9 @@ class JobBatches(Batches):
                     request.reject(requeue=True)
 
         def on_error(error: Any) -> None:
-            logger.error("Batch of %d jobs lost (%r); requeueing", len(requests), error)
+            job_ids = [request.kwargs.get("job_id") for request in requests]
+            logger.error("Batch of %d jobs lost (%r); requeueing jobs %s", len(requests), error, ", ".join(map(str, job_ids)))
+            _release_leases(job_ids, requests[0].hostname if requests else "")
             for request in requests:
                 request.reject(requeue=True)
 
@@ -53,6 +55,19 @@ class JobBatches(Batches):
             error_callback=on_error,
             timeout=pressroom_settings.HARD_TIME_LIMIT_SECONDS,
         )
+
+
+def _release_leases(job_ids: list, worker: str) -> None:
+    """Its pool process died: any worker may take these jobs now, not only after the lease."""
+    from django.db import close_old_connections
+    from pressroom.jobs.services import jobs_lease_release
+
+    try:
+        jobs_lease_release(job_ids=job_ids, worker=worker or "")
+    except Exception:  # noqa: BLE001 - the lease then lapses on its own
+        logger.warning("Could not release the leases of jobs %s", job_ids, exc_info=True)
+    finally:
+        close_old_connections()
 
 
 @app.task(
@@ -88,9 +103,20 @@ def deliver_webhook(self, delivery_id: int) -> None:
         raise self.retry(countdown=retry_in)
 
 
-@app.task(name="pressroom.audit.checkpoint", queue="cpu")
+@app.task(name="pressroom.audit.checkpoint", queue="sweeper")
 def audit_checkpoint() -> int:
     """Scheduled by celery beat: sign every workspace's chain head."""
     from pressroom.audit.checkpoints import audit_checkpoints_write
 
     return len(audit_checkpoints_write())
+
+
+@app.task(name="pressroom.jobs.sweep", queue="sweeper", ignore_result=True)
+def sweep() -> dict:
+    """Scheduled by celery beat: requeue jobs whose worker was lost, send unsent messages."""
+    from pressroom.jobs.services import jobs_sweep
+
+    report = jobs_sweep()
+    if any(report.values()):
+        logger.info("Sweeper: %s", report)
+    return report

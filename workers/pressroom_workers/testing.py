@@ -84,3 +84,122 @@ class WorkerProcess:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill_everything()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _descendants(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    children = [int(child) for child in out.split()]
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
+
+
+class EmbeddedPlatform:
+    """`manage.py runplatform` as a user runs it (SQLite, the filesystem broker, supervised
+    processes) in its own var folder, driven over HTTP: for the kill tests and benchmarks."""
+
+    def __init__(self, var_dir: Path, **env: str) -> None:
+        self.var_dir = var_dir
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_BROKER_URL", "PRESSROOM_"))},
+            "PRESSROOM_VAR_DIR": str(var_dir),
+            "PRESSROOM_MODEL_ROOT": str(settings.PRESSROOM.get("MODEL_ROOT", ROOT / "var" / "models")),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT / "workers")]),
+            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            **env,
+        }
+        self.log_path = var_dir / "runplatform.log"
+        self.process: subprocess.Popen | None = None
+        self.token = ""
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def start(self, *, timeout: float = 180) -> EmbeddedPlatform:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.token = self.manage("shell", "-c", (
+            "from pressroom.accounts.services import workspace_create, api_key_create\n"
+            "from pressroom.accounts.access import Access\n"
+            "ws = workspace_create(name='Embedded', slug='embedded')\n"
+            "print(api_key_create(access=Access.system(ws), name='t', scopes=['jobs:write', 'content:read', 'audit:read'])[1])"
+        )).strip().splitlines()[-1]
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runplatform", "--bind", f"127.0.0.1:{self.port}"],
+                                        cwd=ROOT, env=self.env, stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        wait_for(self._ready, timeout=timeout, what="the embedded platform to serve and its workers to be ready")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"runplatform exited early:\n{self.log()}")
+        log = self.log_path.read_bytes()
+        return all(f"{name}@".encode() in log and b" ready." in log for name in ("text", "image", "cpu")) and self.healthy()
+
+    def healthy(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def api(self, method: str, path: str, **kwargs):
+        import httpx
+
+        response = httpx.request(method, f"{self.base_url}/api/v1/{path}", headers={"Authorization": f"Bearer {self.token}"},
+                                 timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def program_pid(self, name: str) -> int:
+        out = subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(self.var_dir / "run" / "supervisord.conf"),
+                              "pid", f"pressroom:{name}"], cwd=ROOT, env=self.env, capture_output=True, text=True).stdout.strip()
+        return int(out) if out.isdigit() and int(out) > 0 else 0
+
+    def kill_program(self, name: str) -> int:
+        """SIGKILL a program and everything it started (a worker and its pool): no shutdown code runs."""
+        pid = self.program_pid(name)
+        for victim in [*_descendants(pid), pid]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return pid
+
+    def all_pids(self) -> list[int]:
+        return [self.process.pid, *_descendants(self.process.pid)] if self.process else []
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:]
+
+    def stop(self, *, timeout: float = 15) -> float:
+        """SIGTERM, as Ctrl-C or a service manager would; returns the seconds until every process was gone."""
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        pids, started = self.all_pids(), time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        finally:
+            wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=timeout, what="every process to stop")
+        return time.monotonic() - started
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split()[2] == "Z")

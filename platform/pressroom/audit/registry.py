@@ -38,6 +38,7 @@ CORE_ACTIONS = {
     "job.cancel_requested": "Job cancellation requested",
     "job.cancelled": "Job cancelled",
     "job.retried": "Job retried by an operator",
+    "job.requeued": "Job requeued (its worker was lost)",
     "job.input_blocked": "Job input blocked by safety",
     "artifact.created": "Artifact created",
     "artifact.screened": "Artifact screened",

@@ -1,13 +1,30 @@
-"""Hand jobs to Celery by task name; the platform never imports worker code."""
+"""Hand jobs to Celery by task name, through a transactional outbox.
+
+A job's change and its `JobDispatch` row commit together; after the commit the message is
+published with short connect and send timeouts, in a helper thread the request waits on
+for at most PUBLISH_TIMEOUT_SECONDS. Whatever the broker does (refuses, stays silent, is
+slow), the caller gets its answer in time and nothing is lost: an unsent row stays for the
+sweeper (`dispatches_relay`), which publishes it once the broker answers. The platform
+never imports worker code.
+"""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import timedelta
 
-from kombu.exceptions import OperationalError
+from django.db import close_old_connections, transaction
+from django.utils import timezone
 
 from pressroom.celery import RUN_JOBS_TASK, app
+from pressroom.conf import pressroom_settings
+from pressroom.jobs.models import Job, JobDispatch
 
 logger = logging.getLogger(__name__)
+# A few threads: a broker that hangs can hold at most these, never a web worker.
+_publisher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pressroom-publish")
 
 
 def celery_priority(job_priority: int) -> int:
@@ -15,17 +32,91 @@ def celery_priority(job_priority: int) -> int:
     return 9 - job_priority
 
 
-def job_enqueue(*, job_id: str, modality: str, priority: int, countdown: float | None = None) -> bool:
-    """Publish the job's message. A broker outage leaves the job queued in the database
-    (`requeue_stale_jobs` sends it again) instead of failing the caller's request."""
+@dataclass(frozen=True)
+class Message:
+    dispatch_id: int
+    job_id: str
+    modality: str
+    priority: int
+    countdown: float | None
+
+
+def _message(dispatch: JobDispatch, job: Job) -> Message:
+    wait = (dispatch.available_at - timezone.now()).total_seconds()
+    return Message(dispatch.pk, str(job.pk), job.modality, job.priority, wait if wait > 0 else None)
+
+
+def _transport_options() -> dict:
+    timeout = pressroom_settings.PUBLISH_TIMEOUT_SECONDS
+    return {**app.conf.broker_transport_options, "socket_timeout": timeout, "socket_connect_timeout": timeout,
+            "read_timeout": timeout, "write_timeout": timeout, "max_retries": 0}
+
+
+def _publish(message: Message) -> None:
+    """One attempt, no retries: the outbox row is the retry."""
+    timeout = pressroom_settings.PUBLISH_TIMEOUT_SECONDS
+    with app.connection_for_write(connect_timeout=timeout, transport_options=_transport_options()) as connection:
+        app.send_task(RUN_JOBS_TASK, kwargs={"job_id": message.job_id, "modality": message.modality},
+                      priority=celery_priority(message.priority), countdown=message.countdown,
+                      connection=connection, retry=False)
+
+
+def _sent(message: Message) -> None:
+    JobDispatch.objects.filter(pk=message.dispatch_id).delete()
+    Job.objects.filter(pk=message.job_id).update(dispatched_at=timezone.now())
+
+
+def _send_now(message: Message) -> bool:
     try:
-        app.send_task(
-            RUN_JOBS_TASK,
-            kwargs={"job_id": job_id, "modality": modality},
-            priority=celery_priority(priority),
-            countdown=countdown,
-        )
-    except OperationalError:
-        logger.exception("Broker unavailable: job %s stays queued until it is requeued", job_id)
+        _publish(message)
+    except Exception as error:  # noqa: BLE001 - any broker failure: the sweeper sends it later
+        logger.warning("Broker did not take job %s (%s: %s); the sweeper will send it", message.job_id,
+                       type(error).__name__, error)
+        JobDispatch.objects.filter(pk=message.dispatch_id).update(last_error=f"{type(error).__name__}: {error}"[:1000])
         return False
+    _sent(message)
     return True
+
+
+def _send_in_thread(message: Message) -> bool:
+    try:
+        return _send_now(message)
+    finally:
+        close_old_connections()
+
+
+def dispatch_after_commit(message: Message) -> bool:
+    """Try to publish now, waiting at most PUBLISH_TIMEOUT_SECONDS (and a little for the
+    database); a broker that takes longer leaves the row for the sweeper."""
+    future = _publisher.submit(_send_in_thread, message)
+    try:
+        return future.result(timeout=pressroom_settings.PUBLISH_TIMEOUT_SECONDS + 0.5)
+    except FutureTimeout:
+        logger.warning("Broker slow: job %s is sent by the sweeper", message.job_id)
+        return False
+
+
+def job_dispatch(*, job: Job, countdown: float | None = None) -> JobDispatch:
+    """Write the job's outbox row in the caller's transaction; publish it after commit."""
+    available_at = timezone.now() + timedelta(seconds=countdown or 0)
+    dispatch = JobDispatch.objects.create(job=job, available_at=available_at)
+    message = _message(dispatch, job)
+    transaction.on_commit(lambda: dispatch_after_commit(message))
+    return dispatch
+
+
+def dispatches_relay(*, limit: int = 500) -> int:
+    """The sweeper's half of the outbox: publish rows that are due and were not sent at
+    commit time (older than the grace period, so a commit-time send is not raced)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=pressroom_settings.DISPATCH_GRACE_SECONDS)
+    sent = 0
+    with transaction.atomic():
+        due = (JobDispatch.objects.select_for_update(skip_locked=True).select_related("job")
+               .filter(available_at__lte=now, created_at__lte=cutoff)[:limit])
+        for dispatch in due:
+            JobDispatch.objects.filter(pk=dispatch.pk).update(attempts=dispatch.attempts + 1)
+            if not _send_now(_message(dispatch, dispatch.job)):
+                break  # the broker is still away: try again on the next sweep
+            sent += 1
+    return sent

@@ -43,10 +43,17 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # A running job's lease: its worker renews it; once it lapses the sweeper requeues the job.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a message for this job last reached the broker (None: never yet).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=("workspace", "status", "-created_at"), name="job_ws_status_created")]
+        indexes = [
+            models.Index(fields=("workspace", "status", "-created_at"), name="job_ws_status_created"),
+            models.Index(fields=("status", "lease_expires_at"), name="job_status_lease"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=("workspace", "idempotency_key"),
@@ -64,6 +71,25 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_JOB_STATUSES
+
+
+class JobDispatch(models.Model):
+    """The transactional outbox: a message the broker owes a job, written in the same
+    transaction as the job's change. It is sent after commit and deleted once the broker
+    took it; the sweeper sends what is left (broker down or silent at the time)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="dispatches")
+    available_at = models.DateTimeField(help_text="Not before (a retry's backoff).")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("available_at", "pk")
+        indexes = [models.Index(fields=("available_at",), name="dispatch_available")]
+
+    def __str__(self) -> str:
+        return f"dispatch of job {self.job_id}"
 
 
 class ArtifactKind(models.TextChoices):

@@ -20,5 +20,7 @@ from pressroom.jobs.services.jobs import (  # noqa: F401
     job_start,
     job_stop_if_requested,
     job_succeed,
-    requeue_stale_jobs,
+    jobs_lease_release,
+    jobs_lease_renew,
+    jobs_sweep,
 )

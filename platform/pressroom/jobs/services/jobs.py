@@ -1,13 +1,19 @@
-r"""Writes for jobs and artifacts. Every state change lives here, never in views or tasks.
+r"""Writes for jobs. Every state change lives here, never in views or tasks.
 
     queued --start--> running --succeed--> succeeded
       |                  |  \--fail-----> failed
       |                  |  \--retry----> queued (transient error, backoff)
-      \--cancel--> cancelled <--cancel at the next step boundary--/
-    failed / cancelled --retry (operator)--> queued
+      |                  |  \--lease lapsed (worker lost)--> queued (the sweeper)
+      \--cancel--> cancelled <--cancel at the next step boundary, or at once if its worker is gone--/
+    failed / cancelled / stuck running --retry (operator)--> queued
+
+Every transition that needs a message writes its outbox row in the same transaction
+(`jobs.dispatch`). A running job holds a lease its worker renews; `jobs_sweep` (celery beat,
+every SWEEP_SECONDS) requeues jobs whose lease lapsed and publishes unsent messages.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 import hashlib
 import json
 import random
@@ -16,6 +22,7 @@ from uuid import UUID
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from pressroom.accounts.access import Access
@@ -23,8 +30,8 @@ from pressroom.accounts.models import Scope, Workspace
 from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition
-from pressroom.jobs.dispatch import job_enqueue
-from pressroom.jobs.models import Artifact, Job, JobStatus
+from pressroom.jobs.dispatch import dispatches_relay, job_dispatch
+from pressroom.jobs.models import Artifact, Job, JobDispatch, JobStatus
 from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins import ArtifactDraft
 from pressroom.publishing.services import webhook_event_emit
@@ -44,9 +51,15 @@ def _check_priority(priority: Any) -> int:
 
 
 def _enqueue_on_commit(job: Job, countdown: float | None = None) -> None:
-    transaction.on_commit(
-        lambda: job_enqueue(job_id=str(job.pk), modality=job.modality, priority=job.priority, countdown=countdown)
-    )
+    job_dispatch(job=job, countdown=countdown)
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=pressroom_settings.LEASE_SECONDS)
+
+
+def _lease_lapsed(job: Job) -> bool:
+    return job.status == JobStatus.RUNNING and (job.lease_expires_at is None or job.lease_expires_at <= timezone.now())
 
 
 def _existing_for_key(workspace: Workspace, key: str, fingerprint: str) -> Job | None:
@@ -148,6 +161,8 @@ def job_start(*, job: JobRef, worker: str = "") -> Job | None:
     job = _lock(job)
     if job.is_finished:
         return None
+    if job.status == JobStatus.RUNNING and not _lease_lapsed(job) and job.worker != worker[:255]:
+        return None  # another live worker holds it: a duplicate message
     if job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
         _failed(job, f"Gave up after {job.attempts} attempts (worker lost or timed out).", Actor.worker(worker))
         return None
@@ -159,13 +174,26 @@ def job_start(*, job: JobRef, worker: str = "") -> Job | None:
         started_at=job.started_at or timezone.now(),
         worker=worker[:255],
         progress=max(job.progress, 1),
+        lease_expires_at=_lease_until(),
     )
     _audit(job, "job.started", Actor.worker(worker), {"attempt": job.attempts, "redelivered": redelivered})
     return job
 
 
 def _finish(job: Job, status: str, **changes: Any) -> Job:
-    return _save(job, status=status, finished_at=timezone.now(), **changes)
+    return _save(job, status=status, finished_at=timezone.now(), lease_expires_at=None, **changes)
+
+
+def jobs_lease_renew(*, job_ids: list, worker: str) -> int:
+    """The worker still runs these jobs: extend their leases."""
+    return Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING, worker=worker[:255]).update(
+        lease_expires_at=_lease_until())
+
+
+def jobs_lease_release(*, job_ids: list, worker: str) -> int:
+    """The worker lost these jobs (its pool process died): let any worker take them now."""
+    return Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING, worker=worker[:255]).update(
+        lease_expires_at=timezone.now())
 
 
 @transaction.atomic
@@ -199,7 +227,10 @@ def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
         seed=draft.seed,
     )
     if draft.png is not None:
-        # Deterministic name: a redelivered job overwrites rather than piles up files.
+        # Deterministic name, and the file of an earlier attempt (a worker lost before it
+        # committed) is replaced: redeliveries never pile up orphans.
+        name = artifact.file.field.generate_filename(artifact, f"variant-{draft.variant_index}.png")
+        artifact.file.storage.delete(name)
         artifact.file.save(f"variant-{draft.variant_index}.png", ContentFile(draft.png), save=False)
     return artifact
 
@@ -272,7 +303,7 @@ def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
         pressroom_settings.RETRY_BACKOFF_MAX_SECONDS,
         pressroom_settings.RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1),
     )
-    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000])
+    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000], lease_expires_at=None)
     _audit(job, "job.retry_scheduled", actor, {"error": error, "countdown": countdown, "attempt": job.attempts})
     _enqueue_on_commit(job, countdown=countdown)
     return job
@@ -290,9 +321,11 @@ def job_cancel(*, job: Job, access: Access) -> Job:
     is asked to stop and becomes cancelled at its next step boundary."""
     job, actor = _lock_for(job, access, Scope.JOBS_WRITE), access.actor
     _require(job, (JobStatus.QUEUED, JobStatus.RUNNING), "cancel")
-    if job.status == JobStatus.QUEUED:
+    if job.status == JobStatus.QUEUED or _lease_lapsed(job):
+        was = "queued" if job.status == JobStatus.QUEUED else "running on a lost worker"
         _finish(job, JobStatus.CANCELLED, cancel_requested_at=timezone.now())
-        _audit(job, "job.cancelled", actor, {"was": "queued"})
+        JobDispatch.objects.filter(job=job).delete()  # nothing left to send
+        _audit(job, "job.cancelled", actor, {"was": was})
     elif job.cancel_requested_at is None:
         _save(job, cancel_requested_at=timezone.now())
         _audit(job, "job.cancel_requested", actor)
@@ -304,10 +337,11 @@ def job_retry(*, job: Job, access: Access) -> Job:
     """An operator's retry of a failed or cancelled job: queued again with fresh attempts.
     Its earlier error stays in the audit trail."""
     job, actor = _lock_for(job, access, Scope.JOBS_WRITE), access.actor
-    _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
+    if not _lease_lapsed(job):
+        _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
     before = {"status": job.status, "error": job.error_message, "attempts": job.attempts}
     _save(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
-          cancel_requested_at=None, started_at=None)
+          cancel_requested_at=None, started_at=None, lease_expires_at=None)
     _audit(job, "job.retried", actor, {"before": before})
     _enqueue_on_commit(job)
     return job
@@ -326,12 +360,49 @@ def job_stop_if_requested(*, job: JobRef) -> bool:
     return False
 
 
-def requeue_stale_jobs(*, older_than_seconds: int = 300) -> int:
-    """Send again the messages of jobs still queued long after creation (the broker
-    was down when they were created). Redelivery is safe: job_start skips finished jobs."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    stale = Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff, cancel_requested_at__isnull=True)
+def _requeue_lapsed(job: Job) -> None:
+    lost = job.worker or "a worker"
+    if job.cancel_requested_at is not None:
+        _finish(job, JobStatus.CANCELLED)
+        _audit(job, "job.cancelled", SYSTEM, {"was": "running", "stopped_at": f"{lost} was lost"})
+    elif job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
+        _failed(job, f"Gave up after {job.attempts} attempts: {lost} stopped renewing its lease.", SYSTEM)
+    else:
+        _save(job, status=JobStatus.QUEUED, lease_expires_at=None)
+        _audit(job, "job.requeued", SYSTEM, {"reason": "lease expired", "worker": job.worker, "attempt": job.attempts})
+        _enqueue_on_commit(job)
+
+
+def jobs_requeue_lapsed(*, limit: int = 200) -> int:
+    """Jobs whose worker stopped renewing the lease (killed, frozen, partitioned): requeue,
+    cancel (if asked to) or fail them, one transaction each."""
+    lapsed = Job.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(lease_expires_at__lte=timezone.now()) | Q(lease_expires_at__isnull=True)).values_list("pk", flat=True)[:limit]
     count = 0
-    for job in stale.only("pk", "modality", "priority"):
-        count += job_enqueue(job_id=str(job.pk), modality=job.modality, priority=job.priority)
+    for job_id in list(lapsed):
+        with transaction.atomic():
+            job = Job.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+            if job is not None and _lease_lapsed(job):
+                _requeue_lapsed(job)
+                count += 1
     return count
+
+
+def jobs_redispatch_forgotten(*, limit: int = 200) -> int:
+    """Queued jobs whose message the broker lost (the filesystem broker drops a message a
+    killed worker had taken): send another. A spare message is harmless: job_start skips
+    finished jobs and jobs another live worker holds."""
+    cutoff = timezone.now() - timedelta(seconds=pressroom_settings.REDISPATCH_SECONDS)
+    forgotten = (Job.objects.filter(status=JobStatus.QUEUED, cancel_requested_at__isnull=True, dispatches__isnull=True)
+                 .filter(Q(dispatched_at__lte=cutoff) | Q(dispatched_at__isnull=True, created_at__lte=cutoff))[:limit])
+    count = 0
+    for job in forgotten:
+        with transaction.atomic():
+            _enqueue_on_commit(job)
+        count += 1
+    return count
+
+
+def jobs_sweep() -> dict[str, int]:
+    """The sweeper (celery beat, every SWEEP_SECONDS, on every broker)."""
+    return {"requeued": jobs_requeue_lapsed(), "redispatched": jobs_redispatch_forgotten(), "sent": dispatches_relay()}

@@ -1,65 +1,89 @@
-"""Run the embedded platform: one web process and one worker process, supervised.
+"""Run the embedded platform under supervisord: one web process, one worker per modality
+(text, image, embeddings and the sweeper never wait behind each other), and celery beat.
 
-Meant for one machine (SQLite and the filesystem broker by default). In production
-run gunicorn and `celery -A pressroom_workers.app worker` under your process manager.
+supervisord restarts whatever dies (a killed worker, a crashed web process) while the
+others keep serving, and SIGTERM or Ctrl-C stops every process group within a few seconds.
+Meant for one machine (SQLite and the filesystem broker by default); production runs the
+same commands under its own process manager (see README, "Production").
 """
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from pressroom.conf import pressroom_settings
 
+STOP_WAIT_SECONDS = 5
+
+
+def _worker(queues: str, name: str, loglevel: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker", "-Q", queues,
+            "--concurrency", "1", "--pool", "prefork", "-n", f"{name}@%h", "-l", loglevel]
+
+
+def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
+    queues = pressroom_settings.QUEUES
+    return {
+        "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
+                "--workers", "1", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", str(STOP_WAIT_SECONDS)],
+        "worker-text": _worker(queues["text"], "text", loglevel),
+        "worker-image": _worker(queues["image"], "image", loglevel),
+        "worker-cpu": _worker(f"{queues['embedding']},sweeper", "cpu", loglevel),
+        "beat": [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "beat", "-l", loglevel,
+                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+    }
+
+
+def _quote(argument: str) -> str:
+    """supervisord splits commands shell-style and expands %(...)s."""
+    escaped = argument.replace("%", "%%")
+    return f'"{escaped}"' if " " in escaped else escaped
+
+
+def supervisord_config(run_dir: Path, bind: str, environment: dict[str, str]) -> str:
+    env_line = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in sorted(environment.items()))
+    sections = [
+        "[supervisord]", "nodaemon=true", "loglevel=warn", f"logfile={run_dir / 'supervisord.log'}",
+        f"pidfile={run_dir / 'supervisord.pid'}", f"childlogdir={run_dir}", "",
+        "[unix_http_server]", f"file={run_dir / 'supervisor.sock'}", "",
+        "[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
+        "[supervisorctl]", f"serverurl=unix://{run_dir / 'supervisor.sock'}", "",
+    ]
+    names = list(programs(bind))
+    for name, command in programs(bind).items():
+        sections += [
+            f"[program:{name}]", f"command={' '.join(_quote(part) for part in command)}", f"directory={settings.BASE_DIR}",
+            f"environment={env_line}", "autorestart=true", "startsecs=1", "startretries=1000",
+            "stopasgroup=true", "killasgroup=true", f"stopwaitsecs={STOP_WAIT_SECONDS}",
+            # Workers stop cold (SIGQUIT): a running job is not waited for; its lease lapses and
+            # the sweeper requeues it (or the broker redelivers it) on the next start.
+            f"stopsignal={'QUIT' if name.startswith('worker') else 'TERM'}",
+            "redirect_stderr=true", "stdout_logfile=/dev/stdout", "stdout_logfile_maxbytes=0", "",
+        ]
+    # One group: a stop signals every program at once instead of one after another.
+    sections += ["[group:pressroom]", f"programs={','.join(names)}", ""]
+    return "\n".join(sections)
+
 
 class Command(BaseCommand):
-    help = "Run one web process (gunicorn) and one worker process (Celery) until stopped."
+    help = "Run the web process, a worker per modality and the scheduler, supervised, until stopped."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("PRESSROOM_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--queues", default=",".join(dict.fromkeys(pressroom_settings.QUEUES.values())))
 
-    def _commands(self, bind: str, queues: str) -> dict[str, list[str]]:
-        return {
-            "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
-                    "--workers", "1", "--threads", "4", "--access-logfile", "-"],
-            "worker": [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker", "-Q", queues,
-                       "--concurrency", "1", "--pool", "prefork", "-n", "embedded@%h", "-l", "INFO",
-                       # celery beat inside the worker: the periodic tasks (audit checkpoints).
-                       "--beat", "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
-        }
-
-    def handle(self, *args, bind: str, queues: str, **options):
+    def handle(self, *args, bind: str, **options):
         root = str(settings.BASE_DIR)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([f"{root}/platform", f"{root}/workers"])}
-        processes = {
-            name: subprocess.Popen(command, cwd=root, env=env)
-            for name, command in self._commands(bind, queues).items()
-        }
+        run_dir = Path(settings.VAR_DIR) / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        environment = {"PYTHONPATH": os.pathsep.join([f"{root}/platform", f"{root}/workers"]),
+                       "PYTHONUNBUFFERED": "1"}
+        config = run_dir / "supervisord.conf"
+        config.write_text(supervisord_config(run_dir, bind, environment))
         self.stdout.write(f"Pressroom is running at http://{bind}/ (admin at /admin/). Ctrl-C stops it.")
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        try:
-            while not stopping and all(process.poll() is None for process in processes.values()):
-                time.sleep(0.5)
-        finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes.values():
-                process.wait(timeout=60)
-        failed = [name for name, process in processes.items() if process.returncode not in (0, -15, None) and not stopping]
-        if failed:
-            self.stderr.write(f"Stopped because {', '.join(failed)} exited.")
-            sys.exit(1)
+        self.stdout.flush()
+        # supervisord replaces this process: it receives SIGTERM/SIGINT and stops the groups.
+        os.execv(sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)])
