@@ -94,3 +94,49 @@ def test_a_staff_user_cannot_add_members_where_they_are_not_admin(tenants):
                              {"user": stranger.pk, "workspace": bravo.workspace.pk, "role": "admin"})
     assert not Membership.objects.filter(user=stranger).exists()
     assert not Job.objects.filter(workspace=bravo.workspace).exclude(pk=bravo.job.pk).exists()
+
+
+def test_a_viewer_on_staff_gets_no_more_in_the_admin_than_in_the_dashboard(tenants):
+    """Audit trail, API keys, members and policy need the same role as in the dashboard/API;
+    renaming needs admin; policies and verdicts are never deleted."""
+    alpha, _ = tenants
+    operator = staff_viewer_of(alpha.workspace, "view_auditevent", "view_apikey", "view_membership", "view_safetypolicy",
+                               "view_workspace", "change_workspace", "delete_safetypolicy", "delete_safetyverdict",
+                               "view_safetyverdict")
+    client = signed_in(operator)
+    for name in ("admin:audit_auditevent_changelist", "admin:accounts_apikey_changelist",
+                 "admin:accounts_membership_changelist", "admin:safety_safetypolicy_changelist"):
+        assert alpha.workspace.name not in client.get(reverse(name)).content.decode().split("</h1>", 1)[-1], name
+    client.post(reverse("admin:accounts_workspace_change", args=[alpha.workspace.pk]), {"name": "Pwned"})
+    assert Workspace.objects.get(pk=alpha.workspace.pk).name == "Alpha"
+    policy = SafetyPolicy.objects.get(workspace=alpha.workspace)
+    client.post(reverse("admin:safety_safetypolicy_delete", args=[policy.pk]), {"post": "yes"})
+    assert SafetyPolicy.objects.filter(pk=policy.pk).exists()
+    from pressroom.safety.models import SafetyVerdict
+
+    verdict = SafetyVerdict.objects.filter(workspace_id=alpha.workspace.pk).first()
+    assert client.post(reverse("admin:safety_safetyverdict_delete", args=[verdict.pk]), {"post": "yes"}).status_code in (302, 403)
+    assert SafetyVerdict.objects.filter(pk=verdict.pk).exists()
+
+
+def test_people_of_other_workspaces_are_not_offered_in_the_member_picker(tenants):
+    alpha, bravo = tenants
+    operator = UserFactory(username="operator", is_staff=True)
+    operator.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "add_membership", "view_membership"]))
+    Membership.objects.create(user=operator, workspace=alpha.workspace, role="admin")
+    client = signed_in(operator)
+    found = client.get("/admin/autocomplete/", {"app_label": "accounts", "model_name": "membership", "field_name": "user",
+                                                 "term": "a"}).json()
+    names = {item["text"] for item in found["results"]}
+    assert "alpha-viewer" in names and not any(name.startswith("bravo") for name in names)
+    assert "bravo-admin" not in client.get(reverse("admin:auth_user_changelist")).content.decode()
+
+
+def test_a_refused_membership_deletion_is_a_message_not_an_error(tenants):
+    alpha, _ = tenants
+    operator = staff_viewer_of(alpha.workspace, "view_membership", "delete_membership")
+    Membership.objects.filter(user=operator).update(role="reviewer")
+    target = Membership.objects.get(user=alpha.viewer)
+    response = signed_in(operator).post(reverse("admin:accounts_membership_delete", args=[target.pk]), {"post": "yes"})
+    assert response.status_code in (302, 403, 404)
+    assert Membership.objects.filter(pk=target.pk).exists()

@@ -147,3 +147,50 @@ def test_automatic_approval_needs_the_workspace_policy(tenants):
     safety_policy_update(access=Access.system(alpha.workspace), auto_approve=True)
     Artifact.objects.filter(pk=alpha.passed.pk).update(status="approved", reviewed_at=timezone.now())
     assert Artifact.objects.get(pk=alpha.passed.pk).status == "approved"
+
+
+def _unscreened(tenant) -> Artifact:
+    from pressroom.plugins import ArtifactDraft
+    from tests.security.conftest import PROVENANCE, finished_job
+
+    job = finished_job(tenant.workspace, [ArtifactDraft(kind="text", variant_index=0, text="A guaranteed cure for all.",
+                                                        params={}, provenance=PROVENANCE)])
+    return job.artifacts.get()
+
+
+@pytest.mark.parametrize("writer", ["raw SQL", "update()"])
+def test_screening_cannot_be_skipped_or_its_decision_forged(tenants, writer):
+    alpha, _ = tenants
+    artifact = _unscreened(alpha)
+    for changes in ({"status": "passed", "safety_decision": "pass"}, {"safety_decision": "pass"},
+                    {"status": "flagged", "safety_decision": "flag"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WRITERS[writer](artifact, changes)
+    assert Artifact.objects.values_list("status", "safety_decision").get(pk=artifact.pk) == ("screening", "")
+    from pressroom.jobs.services import artifacts_screen
+
+    artifacts_screen(artifact_ids=[artifact.pk])  # the real screening still decides
+    assert Artifact.objects.values_list("status", "safety_decision").get(pk=artifact.pk) == ("blocked", "block")
+
+
+def test_approval_needs_a_reviewer_who_may_review_in_that_workspace(tenants):
+    from pressroom.accounts.models import ApiKey
+    from pressroom.accounts.services import api_key_revoke
+
+    alpha, bravo = tenants
+    key = ApiKey.objects.get(workspace=alpha.workspace)
+    api_key_revoke(key=key, access=Access.system(alpha.workspace))
+    strangers = [{"reviewed_by": bravo.admin}, {"reviewed_by": alpha.viewer},
+                 {"reviewed_by_api_key": ApiKey.objects.get(workspace=bravo.workspace)}, {"reviewed_by_api_key": key}]
+    for reviewer in strangers:
+        with pytest.raises(IntegrityError, match="may not review"), transaction.atomic():
+            Artifact.objects.filter(pk=alpha.flagged.pk).update(status="approved", reviewed_at=timezone.now(), **reviewer)
+    Artifact.objects.filter(pk=alpha.flagged.pk).update(status="approved", reviewed_by=alpha.admin, reviewed_at=timezone.now())
+
+
+def test_review_and_provenance_are_frozen_without_a_transition(tenants):
+    alpha, bravo = tenants
+    for changes in ({"reviewed_by": bravo.admin}, {"review_comment": "rewritten"}, {"generation_params": {"x": 1}},
+                    {"model_alias": "other"}, {"seed": 7}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Artifact.objects.filter(pk=alpha.published.pk).update(**changes)

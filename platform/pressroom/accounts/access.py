@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
 from pressroom.audit.services import SYSTEM, Actor
-from pressroom.core.errors import NotAllowed, NotFound
+from pressroom.core.errors import NotAllowed, NotFound  # noqa: F401 - NotFound is raised by require_object
 
 ALL_SCOPES = frozenset(Scope.values)
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -52,10 +52,6 @@ class Access:
     @property
     def can_review(self) -> bool:
         return self.can(Scope.CONTENT_REVIEW)
-
-    @property
-    def can_publish(self) -> bool:
-        return self.can(Scope.CONTENT_PUBLISH)
 
     @property
     def can_administer(self) -> bool:
@@ -135,16 +131,16 @@ def roles_with(scope: str) -> list[str]:
     return [role for role, scopes in ROLE_SCOPES.items() if scope in scopes]
 
 
-def workspaces_for_user(*, user: Any, scope: str = Scope.CONTENT_READ) -> QuerySet[Workspace]:
-    """The workspaces where a user holds `scope` (all of them for superusers)."""
+def roles_at_least(role: str) -> list[str]:
+    return [other for other, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
+
+
+def workspaces_for_user(*, user: Any, scope: str = Scope.CONTENT_READ, role: str | None = None) -> QuerySet[Workspace]:
+    """The workspaces where a user holds `scope` (and at least `role`, if given); all of them
+    for superusers."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Workspace.objects.none()
     if user.is_superuser:
         return Workspace.objects.all()
-    return Workspace.objects.filter(memberships__user=user, memberships__role__in=roles_with(scope)).distinct()
-
-
-def require_access(access: Access | None) -> Access:
-    if access is None:
-        raise NotFound("No such workspace.")
-    return access
+    roles = set(roles_with(scope)) & set(roles_at_least(role) if role else ROLE_RANK)
+    return Workspace.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()

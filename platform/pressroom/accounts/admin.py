@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponseRedirect
 
-from pressroom.accounts.models import ApiKey, Membership, Scope, Workspace
+from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
 from pressroom.accounts.access import workspaces_for_user
 from pressroom.accounts.services import (
     api_key_create,
@@ -30,8 +33,12 @@ class ThroughServicesAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except _Refused:
-            from django.http import HttpResponseRedirect
+            return HttpResponseRedirect(request.get_full_path())
 
+    def delete_view(self, request, *args, **kwargs):
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except _Refused:
             return HttpResponseRedirect(request.get_full_path())
 
 
@@ -60,7 +67,7 @@ class WorkspaceAdmin(ThroughServicesAdmin):
     def save_model(self, request, obj, form, change) -> None:
         actor = Actor.for_user(request.user)
         if change:
-            self.save_through_service(request, lambda: workspace_update(workspace=obj, actor=actor, name=obj.name))
+            self.save_through_service(request, lambda: workspace_update(access=staff_access(request, obj), name=obj.name))
             return
         owner = None if request.user.is_superuser else request.user
         created = []
@@ -80,6 +87,7 @@ class MembershipAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     list_display = ("user", "workspace", "role", "created_at")
     list_filter = ("role", ("workspace", admin.RelatedOnlyFieldListFilter))
     autocomplete_fields = ("user", "workspace")
+    required_role = Role.ADMIN
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a membership to another user or workspace would leave the old access in
@@ -114,6 +122,7 @@ class ApiKeyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     shown once, in the confirmation message."""
 
     list_display = ("name", "workspace", "prefix", "scope_list", "expires_at", "revoked_at", "last_used_at")
+    required_role = Role.ADMIN
     list_filter = (("workspace", admin.RelatedOnlyFieldListFilter), "revoked_at")
     search_fields = ("name", "prefix")
     actions = ("revoke",)
@@ -152,3 +161,20 @@ class ApiKeyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
         each_through_service(self, request, queryset, lambda key, access: api_key_revoke(key=key, access=access), "revoked")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class WorkspaceScopedUserAdmin(UserAdmin):
+    """Staff see (and the member picker offers) only people of the workspaces they
+    administer; superusers see everyone. Other tenants' people stay unseen."""
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        return users.filter(memberships__workspace__in=workspaces_for_user(user=request.user, role=Role.ADMIN)).distinct()

@@ -41,8 +41,10 @@ def workspace_create(
 
 
 @transaction.atomic
-def workspace_update(*, workspace: Workspace, actor: Actor, name: str) -> Workspace:
-    """Rename a workspace (its slug stays: links and API clients use it); audited."""
+def workspace_update(*, access: Access, name: str) -> Workspace:
+    """Rename a workspace (its admins; the slug stays: links and API clients use it); audited."""
+    access.require_role(Role.ADMIN)
+    workspace, actor = access.workspace, access.actor
     if not name.strip():
         raise InputInvalid("A workspace needs a name.", {"name": ["This field may not be blank."]})
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)

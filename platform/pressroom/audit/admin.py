@@ -4,13 +4,16 @@ from django.http import StreamingHttpResponse
 from pressroom.audit.checkpoints import audit_checkpoints_write
 from pressroom.audit.export import iter_jsonl
 from pressroom.audit.models import AuditEvent
+from pressroom.accounts.models import Scope
 from pressroom.core.admin_actions import WorkspaceScopedAdmin
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(WorkspaceScopedAdmin):
-    """Read-only: audit events are never added, changed or deleted by hand."""
+    """Read-only: audit events are never added, changed or deleted by hand. Only where the
+    staff user may read the trail (audit:read, as in the API)."""
 
+    required_scope = Scope.AUDIT_READ
     list_display = ("workspace", "sequence", "timestamp", "action", "object_type", "object_id", "actor_label")
     list_filter = ("action", "actor_type", ("workspace", admin.RelatedOnlyFieldListFilter))
     search_fields = ("object_id", "actor_label", "hash")

@@ -41,6 +41,12 @@ class JobAdmin(WorkspaceScopedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # state changes only through the actions (services, audited)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_operate_permission(self, request) -> bool:
         """Cancel and retry: operators with the change-job permission (superusers have it)."""
         return request.user.has_perm("jobs.change_job")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from pressroom.accounts.admin import ThroughServicesAdmin
+from pressroom.accounts.models import Role
 from pressroom.core.admin_actions import WorkspaceScopedAdmin, staff_access
 from pressroom.safety.models import SafetyPolicy, SafetyVerdict
 from pressroom.safety.services import POLICY_FIELDS, safety_policy_get, safety_policy_update
@@ -13,13 +14,17 @@ class SafetyPolicyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     workspace that already has it edits that one.)"""
 
     list_display = ("workspace", "auto_approve", "max_chars", "updated_at")
+    required_role = Role.ADMIN
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a workspace always has its policy; change it instead (audited)
 
     def save_model(self, request, obj, form, change) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in POLICY_FIELDS}
 
         def save() -> None:
             access = staff_access(request, obj)
-            access.require_role("admin")
+            access.require_role(Role.ADMIN)  # also when nothing changed
             policy = safety_policy_update(access=access, **changes) if changes else safety_policy_get(workspace=obj.workspace)
             obj.pk = policy.pk
 
@@ -37,3 +42,6 @@ class SafetyVerdictAdmin(WorkspaceScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the evidence of a decision stays

@@ -3,12 +3,16 @@ runs (the ORM's save(), update(), bulk_update(), or a psql session):
 
 - an artifact is inserted only as `screening`, with no decision, review or publication;
 - its content (workspace, job, kind, variant, revision, text, file, data) never changes;
-- `safety_decision` is set once, by screening, to the decision its new status says, and
-  never changes after (a re-screen is a new revision: a new row);
+- `safety_decision` is set once, by screening, to the decision its new status says, which
+  must be the most severe of the artifact's stored verdicts, and never changes after (a
+  re-screen is a new revision: a new row);
 - status moves only along: screening -> passed | flagged | blocked; passed -> approved |
   rejected; flagged -> approved | rejected; approved -> published | rejected;
-- approval needs a reviewer (user or API key), except a passed artifact in a workspace
-  whose safety policy approves automatically; a flagged one always needs a reviewer;
+- approval needs a reviewer who may review in that workspace (a member with the reviewer or
+  admin role, a superuser, or a live API key of the workspace with content:review), except
+  a passed artifact in a workspace whose safety policy approves automatically; a flagged
+  one always needs a reviewer;
+- review and provenance columns change only with a transition;
 - `published` comes only from `approved`, with a publication time, and its feed row must
   exist when the transaction commits (a deferred constraint trigger);
 - a feed row is inserted only for a published artifact of the same workspace, and feed
@@ -25,6 +29,23 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
+CREATE OR REPLACE FUNCTION pressroom_worst_verdict(artifact uuid) RETURNS text AS $$
+    SELECT CASE max(CASE v.decision WHEN 'block' THEN 3 WHEN 'flag' THEN 2 WHEN 'pass' THEN 1 END)
+           WHEN 3 THEN 'block' WHEN 2 THEN 'flag' WHEN 1 THEN 'pass' END
+    FROM safety_safetyverdict v WHERE v.artifact_id = artifact;
+$$ LANGUAGE sql STABLE;
+
+CREATE OR REPLACE FUNCTION pressroom_may_review(artifact jobs_artifact) RETURNS boolean AS $$
+    SELECT (artifact.reviewed_by_id IS NOT NULL AND (
+               EXISTS (SELECT 1 FROM auth_user u WHERE u.id = artifact.reviewed_by_id AND u.is_active AND u.is_superuser)
+            OR EXISTS (SELECT 1 FROM accounts_membership m WHERE m.user_id = artifact.reviewed_by_id
+                       AND m.workspace_id = artifact.workspace_id AND m.role IN ('reviewer', 'admin'))))
+        OR (artifact.reviewed_by_api_key_id IS NOT NULL AND EXISTS (
+               SELECT 1 FROM accounts_apikey k WHERE k.id = artifact.reviewed_by_api_key_id
+               AND k.workspace_id = artifact.workspace_id AND k.revoked_at IS NULL
+               AND (k.expires_at IS NULL OR k.expires_at > now()) AND k.scopes ? 'content:review'));
+$$ LANGUAGE sql STABLE;
+
 CREATE OR REPLACE FUNCTION pressroom_artifact_lifecycle() RETURNS trigger AS $$
 DECLARE
     auto_approve boolean;
@@ -37,19 +58,24 @@ BEGIN
         RETURN NEW;
     END IF;
 
-    IF (NEW.workspace_id, NEW.job_id, NEW.kind, NEW.variant_index, NEW.revision, NEW.text, NEW.file, NEW.data)
+    IF (NEW.workspace_id, NEW.job_id, NEW.kind, NEW.variant_index, NEW.revision, NEW.text, NEW.file, NEW.data,
+        NEW.revision_of_id, NEW.model_alias, NEW.model_source, NEW.model_revision, NEW.model_placeholder,
+        NEW.generation_params, NEW.seed)
        IS DISTINCT FROM
-       (OLD.workspace_id, OLD.job_id, OLD.kind, OLD.variant_index, OLD.revision, OLD.text, OLD.file, OLD.data) THEN
-        PERFORM pressroom_refuse(format('artifact %s: content never changes (an edit is a new revision)', OLD.id));
+       (OLD.workspace_id, OLD.job_id, OLD.kind, OLD.variant_index, OLD.revision, OLD.text, OLD.file, OLD.data,
+        OLD.revision_of_id, OLD.model_alias, OLD.model_source, OLD.model_revision, OLD.model_placeholder,
+        OLD.generation_params, OLD.seed) THEN
+        PERFORM pressroom_refuse(format('artifact %s: content and provenance never change (an edit is a new revision)', OLD.id));
     END IF;
 
-    IF OLD.safety_decision <> '' AND NEW.safety_decision IS DISTINCT FROM OLD.safety_decision THEN
-        PERFORM pressroom_refuse(format('artifact %s: safety decision %s is final', OLD.id, OLD.safety_decision));
+    IF NEW.safety_decision IS DISTINCT FROM OLD.safety_decision AND (OLD.safety_decision <> '' OR NEW.status = OLD.status) THEN
+        PERFORM pressroom_refuse(format('artifact %s: the safety decision is set once, by screening', OLD.id));
     END IF;
 
     IF NEW.status = OLD.status THEN
-        IF NEW.published_at IS DISTINCT FROM OLD.published_at THEN
-            PERFORM pressroom_refuse(format('artifact %s: publication time changes only when it is published', OLD.id));
+        IF (NEW.published_at, NEW.reviewed_by_id, NEW.reviewed_by_api_key_id, NEW.reviewed_at, NEW.review_comment)
+           IS DISTINCT FROM (OLD.published_at, OLD.reviewed_by_id, OLD.reviewed_by_api_key_id, OLD.reviewed_at, OLD.review_comment) THEN
+            PERFORM pressroom_refuse(format('artifact %s: review and publication columns change only with a transition', OLD.id));
         END IF;
         RETURN NEW;
     END IF;
@@ -61,6 +87,10 @@ BEGIN
             PERFORM pressroom_refuse(format('artifact %s: screening ends in passed, flagged or blocked with that decision, not %s/%s',
                                             OLD.id, NEW.status, NEW.safety_decision));
         END IF;
+        IF pressroom_worst_verdict(NEW.id) IS DISTINCT FROM NEW.safety_decision THEN
+            PERFORM pressroom_refuse(format('artifact %s: decision %s is not what its stored verdicts say (%s)',
+                                            OLD.id, NEW.safety_decision, coalesce(pressroom_worst_verdict(NEW.id), 'none')));
+        END IF;
     ELSIF NEW.status = 'approved' THEN
         IF OLD.status NOT IN ('passed', 'flagged') THEN
             PERFORM pressroom_refuse(format('artifact %s: cannot approve from %s', OLD.id, OLD.status));
@@ -70,6 +100,8 @@ BEGIN
             IF OLD.status <> 'passed' OR NOT coalesce(auto_approve, false) THEN
                 PERFORM pressroom_refuse(format('artifact %s: approval needs a reviewer', OLD.id));
             END IF;
+        ELSIF NOT pressroom_may_review(NEW) THEN
+            PERFORM pressroom_refuse(format('artifact %s: the reviewer may not review in this workspace', OLD.id));
         END IF;
     ELSIF NEW.status = 'rejected' THEN
         IF OLD.status NOT IN ('passed', 'flagged', 'approved') THEN
@@ -131,10 +163,13 @@ DROP TRIGGER IF EXISTS artifact_published_in_feed ON jobs_artifact;
 DROP FUNCTION IF EXISTS pressroom_artifact_published_in_feed();
 DROP TRIGGER IF EXISTS artifact_lifecycle ON jobs_artifact;
 DROP FUNCTION IF EXISTS pressroom_artifact_lifecycle();
+DROP FUNCTION IF EXISTS pressroom_may_review(jobs_artifact);
+DROP FUNCTION IF EXISTS pressroom_worst_verdict(uuid);
 DROP FUNCTION IF EXISTS pressroom_refuse(text);
 """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("jobs", "0005_worker_heartbeat"), ("publishing", "0001_initial"), ("safety", "0001_initial")]
+    dependencies = [("jobs", "0005_worker_heartbeat"), ("publishing", "0001_initial"), ("safety", "0001_initial"),
+                    ("accounts", "0002_apikey"), ("auth", "0012_alter_user_first_name_max_length")]
     operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP))]
