@@ -93,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     # file is handed over: "" streams it from Django; "x-accel-redirect" (nginx, with
     # MEDIA_INTERNAL_PREFIX as the internal location) or "x-sendfile" (Apache, lighttpd).
     "MEDIA_SIGNED_URL_SECONDS": 7 * 24 * 3600,
+    "PUBLIC_URL": "http://127.0.0.1:8000",
     # Audit checkpoints: the Ed25519 key that signs them (never stored in the database;
     # base64 of the 32-byte private key, or a PEM file path), where each signed checkpoint
     # is appended outside the database, and how often the schedule writes them.

@@ -19,7 +19,25 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 VAR_DIR = Path(env("PRESSROOM_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="pressroom-embedded-insecure-key-change-me")
+
+
+def _embedded_secret_key(path: Path) -> str:
+    """No DJANGO_SECRET_KEY: the embedded default makes a random key once, readable by its
+    owner only, shared by its processes. (A fixed default would let anyone sign sessions
+    and media links.)"""
+    import os
+    import secrets
+
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _embedded_secret_key(VAR_DIR / "secret-key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
@@ -212,6 +230,8 @@ PRESSROOM = {
     "AUDIT_SIGNING_KEY_FILE": env("PRESSROOM_AUDIT_SIGNING_KEY_FILE", default=str(VAR_DIR / "audit-signing.key")),
     "AUDIT_CHECKPOINT_PATH": env("PRESSROOM_AUDIT_CHECKPOINT_PATH", default=str(VAR_DIR / "audit-checkpoints.jsonl")),
     "MEDIA_SERVE_MODE": env("PRESSROOM_MEDIA_SERVE_MODE", default=""),
+    # Where CMSs reach this deployment: absolute links in webhooks (signed media links).
+    "PUBLIC_URL": env("PRESSROOM_PUBLIC_URL", default=f"http://{env('PRESSROOM_BIND', default='127.0.0.1:8000')}"),
     "TOXICITY": {
         "variant": env("PRESSROOM_TOXICITY_VARIANT", default="original"),
         "checkpoint": env("PRESSROOM_TOXICITY_CHECKPOINT", default=None),

@@ -54,9 +54,18 @@ def test_files_are_served_by_id_to_members_and_keys_with_content_read_only(tenan
     assert signed_in(alpha.viewer).get(alpha.image.file_url.replace("variant-5.png", "variant-0.png")).status_code == 404
 
 
-def test_signed_links_serve_without_a_key_until_they_expire(tenants, settings):
+def _approved_image(tenant):
+    from pressroom.jobs.services import artifact_approve
+    from tests.factories import access_of
+
+    return artifact_approve(artifact=tenant.image, access=access_of(tenant.admin, tenant.workspace))
+
+
+def test_signed_links_serve_approved_files_without_a_key_until_they_expire(tenants, settings):
     alpha, bravo = tenants
-    url = artifact_signed_url(alpha.image)
+    unapproved = artifact_signed_url(alpha.image)
+    assert Client().get(unapproved).status_code == 404  # screened is not approved
+    url = artifact_signed_url(_approved_image(alpha))
     assert Client().get(url).status_code == 200
     forged = url.replace(str(alpha.image.pk)[:4], "0000") if str(alpha.image.pk)[:4] in url else url[:-20] + "A" * 20
     assert Client().get(forged).status_code == 404
@@ -75,11 +84,25 @@ def test_production_hands_the_file_to_the_web_server(tenants, settings):
     assert response.content == b""
 
 
-def test_the_api_gives_an_id_based_url_and_a_signed_link(tenants):
+def test_the_api_gives_an_id_based_url_and_a_signed_link_once_approved(tenants):
     alpha, _ = tenants
+    before = with_key(alpha.token).get(f"/api/v1/artifacts/{alpha.image.pk}/").json()
+    assert before["file_url"].endswith(alpha.image.file_url) and before["signed_file_url"] is None
+    _approved_image(alpha)
     body = with_key(alpha.token).get(f"/api/v1/artifacts/{alpha.image.pk}/").json()
-    assert body["file_url"].endswith(alpha.image.file_url)
     assert Client().get(body["signed_file_url"].removeprefix("http://testserver")).status_code == 200
+
+
+def test_forged_or_malformed_tokens_are_a_404(tenants):
+    from django.core import signing
+
+    from pressroom.jobs.media import SIGNING_SALT
+
+    alpha, _ = tenants
+    for claims in ({"a": "zzz", "e": "x"}, {"a": str(alpha.image.pk)}, ["a", 1], {"e": 10**12}):
+        token = signing.dumps(claims, salt=SIGNING_SALT, compress=True)
+        assert Client().get(f"/media/signed/{token}/variant-5.png").status_code == 404
+    assert Client().get("/media/signed/not-a-token/variant-5.png").status_code == 404
 
 
 def test_object_storage_redirects_to_the_storage_url_after_authorising(tenants, settings):

@@ -113,10 +113,36 @@ def test_finished_job_is_not_started_again(job):
     assert Job.objects.get(pk=job.pk).attempts == 1
 
 
-def test_redelivery_of_a_running_job_counts_an_attempt(job):
+def test_redelivery_of_a_running_job_counts_an_attempt_once_its_lease_lapsed(job):
     services.job_start(job=job, worker="w1")
+    assert services.job_start(job=job, worker="w2") is None  # w1 still holds the lease: a duplicate message
+    services.jobs_lease_release(job_ids=[job.pk], worker="w1")  # w1's pool process died
     again = services.job_start(job=job, worker="w2")
     assert again.attempts == 2 and again.worker == "w2"
+    assert again.lease_expires_at > timezone.now()
+
+
+def test_the_same_worker_takes_its_job_back_after_its_pool_process_died(job):
+    services.job_start(job=job, worker="w1")
+    assert services.job_start(job=job, worker="w1").attempts == 2
+
+
+def test_the_sweeper_requeues_a_job_whose_lease_lapsed_and_fails_it_after_the_last_attempt(job, settings,
+                                                                                         django_capture_on_commit_callbacks):
+    from pressroom.jobs.models import JobDispatch
+
+    settings.PRESSROOM = {"JOB_MAX_ATTEMPTS": 2}
+    services.job_start(job=job, worker="w1")
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.jobs_requeue_lapsed() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and JobDispatch.objects.filter(job=job).exists()
+    services.job_start(job=job, worker="w2")
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
+    services.jobs_requeue_lapsed()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "stopped renewing its lease" in job.error_message
 
 
 def test_attempts_are_capped(job, settings):

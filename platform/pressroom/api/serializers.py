@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from pressroom.audit.models import AuditEvent
-from pressroom.jobs.media import artifact_signed_url
+from pressroom.jobs.media import SIGNABLE_STATUSES, artifact_signed_url
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import job_queue_position
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
@@ -12,7 +12,8 @@ from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, Webhook
 class ArtifactSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField(help_text="The file, for this workspace's members and keys.")
     signed_file_url = serializers.SerializerMethodField(
-        help_text="The file through a signed link that needs no key and expires (for a CMS to embed).")
+        help_text="For approved and published images: the file through a signed link that needs no key and expires "
+                  "(for a CMS to embed).")
     provenance = serializers.SerializerMethodField()
     safety = serializers.SerializerMethodField()
 
@@ -27,7 +28,11 @@ class ArtifactSerializer(serializers.ModelSerializer):
         return self._absolute(artifact.file_url)
 
     def get_signed_file_url(self, artifact) -> str | None:
-        return self._absolute(artifact_signed_url(artifact)) if artifact.file else None
+        """Approved and published files only, and only for callers who may read content."""
+        access = getattr(self.context.get("request"), "access", None)
+        if not artifact.file or artifact.status not in SIGNABLE_STATUSES or access is None or not access.can("content:read"):
+            return None
+        return self._absolute(artifact_signed_url(artifact))
 
     def _absolute(self, url: str) -> str:
         request = self.context.get("request")

@@ -120,8 +120,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         body = s.JobCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 255:
-            raise ValidationError({"Idempotency-Key": ["Between 1 and 255 characters."]})
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+            raise ValidationError({"Idempotency-Key": ["Between 1 and 255 printable characters."]})
         access = request.access
         replay = key is not None and job_list(access=access).filter(idempotency_key=key).exists()
         job = job_create(access=access, use_case_key=body.validated_data["use_case"], input=body.validated_data["input"],
@@ -222,9 +222,10 @@ class WebhookViewSet(viewsets.ModelViewSet):
         return Response(s.WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        body = s.WebhookEndpointSerializer(self.get_object(), data=request.data, partial=True)
+        endpoint = self.get_object()
+        body = s.WebhookEndpointSerializer(endpoint, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        endpoint = publishing.webhook_endpoint_update(endpoint=self.get_object(), access=request.access, **body.validated_data)
+        endpoint = publishing.webhook_endpoint_update(endpoint=endpoint, access=request.access, **body.validated_data)
         return Response(s.WebhookEndpointSerializer(endpoint).data)
 
     def destroy(self, request, *args, **kwargs):

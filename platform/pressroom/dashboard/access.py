@@ -26,6 +26,8 @@ def workspace_view(role: str = Role.VIEWER):
             if not access.has_role(role):
                 raise PermissionDenied(f"This needs the {role} role in {access.workspace}.")
             request.access = access
+            if request.session.get("workspace") != access.workspace.slug:
+                request.session["workspace"] = access.workspace.slug  # the API's default for this session
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -29,7 +29,7 @@ from pressroom.dashboard.forms import (
     SafetyPolicyForm,
     UseCaseForm,
 )
-from pressroom.jobs.models import Artifact, Job
+from pressroom.jobs.models import Artifact, Job, JobStatus
 from pressroom.jobs.selectors import artifact_get, job_get, job_list, job_queue_position, review_queue
 from pressroom.jobs.services import (
     artifact_approve,
@@ -174,7 +174,8 @@ def job_cancel_view(request, job_id):
 
 @workspace_view()
 def job_index(request):
-    jobs = job_list(access=request.access, status=request.GET.get("status") or None)[:100]
+    status = request.GET.get("status") or None
+    jobs = job_list(access=request.access, status=status if status in JobStatus.values else None)[:100]
     return render(request, "dashboard/jobs.html", {"jobs": jobs})
 
 

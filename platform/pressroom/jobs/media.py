@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import time
+import uuid
 
 from django.core import signing
 from django.core.files.storage import FileSystemStorage
@@ -33,8 +34,12 @@ def artifact_file_url(artifact: Artifact) -> str:
     return reverse("artifact-file", args=[artifact.pk, _file_name(artifact)])
 
 
+SIGNABLE_STATUSES = ("approved", "published")
+
+
 def artifact_signed_url(artifact: Artifact, *, seconds: int | None = None) -> str:
-    """A link that serves this artifact's file to anyone holding it, until it expires."""
+    """A link that serves this artifact's file to anyone holding it, until it expires. Only
+    content a person or the policy approved is handed out this way."""
     seconds = pressroom_settings.MEDIA_SIGNED_URL_SECONDS if seconds is None else seconds
     token = signing.dumps({"a": str(artifact.pk), "e": int(time.time()) + seconds}, salt=SIGNING_SALT, compress=True)
     return reverse("artifact-file-signed", args=[token, _file_name(artifact)])
@@ -55,14 +60,26 @@ def artifact_for_request(request, *, artifact_id, filename: str) -> Artifact:
     return artifact
 
 
-def artifact_for_token(*, token: str, filename: str) -> Artifact:
+def _claims(token: str) -> tuple[uuid.UUID, int]:
     try:
         claims = signing.loads(token, salt=SIGNING_SALT)
-    except signing.BadSignature:
+        return uuid.UUID(str(claims["a"])), int(claims["e"])
+    except (signing.BadSignature, TypeError, KeyError, ValueError):
         raise Http404("No such file.") from None
-    if not isinstance(claims, dict) or int(claims.get("e", 0)) < time.time():
+
+
+def artifact_for_token(*, token: str, filename: str) -> Artifact:
+    artifact_id, expires = _claims(token)
+    if expires < time.time():
         raise Http404("This link has expired.")
-    return _artifact_with_file(claims.get("a"), filename)
+    artifact = _artifact_with_file(artifact_id, filename)
+    if artifact.status not in SIGNABLE_STATUSES:
+        raise Http404("No such file.")  # rejected (or otherwise withdrawn) since the link was made
+    return artifact
+
+
+def absolute(url: str) -> str:
+    return pressroom_settings.PUBLIC_URL.rstrip("/") + url
 
 
 def artifact_file_response(artifact: Artifact) -> HttpResponse:

@@ -25,7 +25,11 @@ def _oversized_strings(value: Any, path: str, limit: int) -> dict[str, list[str]
     if isinstance(value, str):
         if len(value) > limit:
             return {path or "input": [f"{len(value)} characters is over the limit of {limit}."]}
+        if "\x00" in value:  # no database stores it, and no prompt needs it
+            return {path or "input": ["Text cannot contain NUL characters."]}
         return {}
+    if isinstance(value, dict) and any("\x00" in str(key) for key in value):
+        return {path or "input": ["Field names cannot contain NUL characters."]}
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     errors: dict[str, list[str]] = {}
     for key, child in children:

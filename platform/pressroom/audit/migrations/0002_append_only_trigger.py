@@ -1,6 +1,8 @@
 """PostgreSQL refuses UPDATE and DELETE on audit events, whatever code or SQL runs."""
 from django.db import migrations
 
+from pressroom.core.migration_sql import on_postgresql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION pressroom_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -18,14 +20,6 @@ DROP FUNCTION IF EXISTS pressroom_audit_append_only();
 """
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]
+    operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP))]

@@ -22,5 +22,6 @@ from pressroom.jobs.services.jobs import (  # noqa: F401
     job_succeed,
     jobs_lease_release,
     jobs_lease_renew,
+    jobs_requeue_lapsed,
     jobs_sweep,
 )

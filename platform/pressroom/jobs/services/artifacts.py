@@ -226,6 +226,6 @@ def _file_links(artifact: Artifact) -> dict[str, Any]:
     """A CMS embeds the image through a signed, expiring link that needs no key."""
     if not artifact.file:
         return {}
-    from pressroom.jobs.media import artifact_signed_url
+    from pressroom.jobs.media import absolute, artifact_signed_url
 
-    return {"file_url": artifact_signed_url(artifact)}
+    return {"file_url": absolute(artifact_signed_url(artifact))}
