@@ -27,6 +27,10 @@ $(VENV)/.installed: pyproject.toml Makefile plugins/*/pyproject.toml
 models: install
 	HF_HUB_OFFLINE=1 $(PY) manage.py prepare_models
 
+# The embedded default is offline: models are prepared locally, nothing is downloaded.
+HF_HUB_OFFLINE ?= 1
+export HF_HUB_OFFLINE
+
 run: models
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -146,8 +146,15 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_4xx_tracebacks": {"()": "pressroom.core.logging.NoTracebackForClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_4xx_tracebacks"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # One line per received and finished task (the sweeper every few seconds) is noise;
+        # failures are still logged, and the executor logs each batch.
+        **{name: {"level": env("CELERY_TASK_LOG_LEVEL", default="WARNING")}
+           for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

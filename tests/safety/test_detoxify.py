@@ -1,5 +1,7 @@
 """The real detoxify code path, on a tiny checkpoint built here in detoxify's own format
 (random weights: the scores mean nothing, the loading and batching are real)."""
+import sys
+
 import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
@@ -70,7 +72,39 @@ def test_configured_checkpoint_is_installed_and_recorded_in_verdicts(tiny_checkp
 def test_missing_weights_fall_back_to_the_baseline_on_record(settings, tmp_path, restore_scorer):
     settings.PRESSROOM = {"TOXICITY": {"checkpoint": str(tmp_path / "missing.ckpt")}}
     note = install_configured_toxicity_scorer()
-    assert "baseline used" in note
+    assert note.startswith("baseline") and "missing.ckpt does not exist" in note
     (result,) = ToxicityCheck().run([Subject(text="hello")], SafetyPolicy())
-    assert result.scored_by.startswith("alt-profanity-check") and "detoxify unavailable" in result.scored_by
+    assert result.scored_by.startswith("alt-profanity-check") and "does not exist" in result.scored_by
     assert current_toxicity_scorer().name.startswith("alt-profanity-check")
+
+
+_network_calls: list = []
+_watching = {"on": False}
+
+
+def _record_network(event, args):
+    if _watching["on"] and event in ("socket.connect", "socket.getaddrinfo"):
+        _network_calls.append((event, args))
+
+
+sys.addaudithook(_record_network)
+
+
+def test_an_offline_install_never_tries_to_download_detoxify(settings, restore_scorer, monkeypatch, tmp_path, caplog):
+    from pressroom_workers.safety import log_toxicity_choice
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty torch hub cache
+    settings.PRESSROOM = {"TOXICITY": {"variant": "original", "checkpoint": None}}
+    _network_calls.clear()
+    _watching["on"] = True
+    try:
+        with caplog.at_level("INFO", logger="pressroom_workers.safety"):
+            choice = log_toxicity_choice()
+        note = install_configured_toxicity_scorer()
+    finally:
+        _watching["on"] = False
+    assert _network_calls == []
+    assert not choice.use_detoxify and note.startswith("baseline") and "offline" in note
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Toxicity scorer:")]
+    assert "offline baseline" in line

@@ -35,6 +35,13 @@ def _beat(name: str, queues: list[str]) -> None:
 
 
 @worker_ready.connect
+def _log_toxicity_scorer(sender, **kwargs) -> None:
+    from pressroom_workers.safety import log_toxicity_choice
+
+    log_toxicity_choice()
+
+
+@worker_ready.connect
 def _start_heartbeat(sender, **kwargs) -> None:
     queues = sorted(queue.name for queue in sender.app.amqp.queues.consume_from.values())
     threading.Thread(target=_beat, args=(sender.hostname, queues), name="pressroom-heartbeat", daemon=True).start()

@@ -29,7 +29,8 @@ def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
     queues = pressroom_settings.QUEUES
     return {
         "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
-                "--workers", "1", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", str(STOP_WAIT_SECONDS)],
+                "--workers", "1", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", str(STOP_WAIT_SECONDS),
+                "--logger-class", "pressroom.core.logging.QuietPollingLogger"],
         "worker-text": _worker(queues["text"], "text", loglevel),
         "worker-image": _worker(queues["image"], "image", loglevel),
         "worker-cpu": _worker(f"{queues['embedding']},sweeper", "cpu", loglevel),
