@@ -231,6 +231,7 @@ PRESSROOM = {
     "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),
     "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
     "LEASE_SECONDS": env.int("PRESSROOM_LEASE_SECONDS", default=60),
+    "JOB_MAX_ATTEMPTS": env.int("PRESSROOM_JOB_MAX_ATTEMPTS", default=3),
     "SWEEP_SECONDS": env.float("PRESSROOM_SWEEP_SECONDS", default=10.0),
     # Never in the database: set it from a secret store in production.
     "AUDIT_SIGNING_KEY": env("PRESSROOM_AUDIT_SIGNING_KEY", default=None),

@@ -71,6 +71,25 @@ def test_cancelling_a_job_on_a_dead_worker_takes_effect_at_once(platform):
     assert _job(platform, job["id"])["status"] == "cancelled"
 
 
+LONG_IMAGE = {"use_case": "core.image", "input": {"prompt": "A lighthouse at dusk", "width": 256, "height": 256, "steps": 40}}
+
+
+def test_a_text_job_never_waits_behind_a_long_image_and_the_image_cancels_within_a_step(platform):
+    image = platform.api("POST", "jobs/", json=LONG_IMAGE)
+    wait_for(lambda: _job(platform, image["id"])["status"] == "running", timeout=60, what="the image job to start")
+    text = platform.api("POST", "jobs/", json={"use_case": "core.text", "input": {"prompt": "Say hi.", "max_new_tokens": 8}})
+    wait_for(lambda: _job(platform, text["id"])["status"] == "succeeded", timeout=90, what="the text job to finish")
+    assert _job(platform, image["id"])["status"] == "running"  # the text job overtook it
+    time.sleep(2)
+    asked = time.monotonic()
+    assert platform.api("POST", f"jobs/{image['id']}/cancel/")["status"] == "running"  # asked to stop
+    wait_for(lambda: _job(platform, image["id"])["status"] == "cancelled", timeout=60, what="the image job to stop")
+    seconds = time.monotonic() - asked
+    print(f"\nimage job stopped {seconds:.1f}s after the cancel (40 steps at 256 px)")
+    assert seconds < 20  # within about one denoising step (+ the decode), not the 40-step run
+    assert _job(platform, image["id"])["artifacts"] == []
+
+
 def test_a_dead_web_process_is_restarted(platform):
     platform.kill_program("web")
     wait_for(platform.healthy, timeout=30, what="the web process to be back")

@@ -98,11 +98,11 @@ class MemoryLimitedBackend:
         self.real, self.limit, self.sizes = real, limit, []
         self.resolved, self.device, self.dtype = real.resolved, real.device, real.dtype
 
-    def run(self, items, params):
+    def run(self, items, params, should_stop=lambda: False):
         self.sizes.append(len(items))
         if len(items) > self.limit:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated limit)")
-        return self.real.run(items, params)
+        return self.real.run(items, params, should_stop)
 
 
 def test_out_of_memory_halves_the_batch_and_still_answers_everything(runtime):

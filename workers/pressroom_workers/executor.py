@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -84,6 +85,27 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class CancellationWatch:
+    """Asked by the model between decoding or denoising steps: which of this step's
+    requests belong to jobs someone asked to cancel. Reads the database at most every
+    CHECK_SECONDS, so the model loop is not slowed down."""
+
+    CHECK_SECONDS = 0.5
+
+    def __init__(self, job_ids: list) -> None:
+        self.job_ids = job_ids
+        self._checked_at = 0.0
+        self._cancelled: set[int] = set()
+
+    def cancelled_indexes(self, fresh: bool = False) -> set[int]:
+        now = time.monotonic()
+        if fresh or now - self._checked_at >= self.CHECK_SECONDS:
+            self._checked_at = now
+            asked = set(Job.objects.filter(pk__in=self.job_ids, cancel_requested_at__isnull=False).values_list("pk", flat=True))
+            self._cancelled = {index for index, job_id in enumerate(self.job_ids) if job_id in asked}
+        return self._cancelled
+
+
 class LeaseKeeper:
     """Renews the leases of the batch's jobs every third of LEASE_SECONDS from a thread, so
     a long model call never looks like a lost worker; a killed process stops renewing."""
@@ -126,9 +148,12 @@ class JobBatchExecutor:
         with LeaseKeeper([str(run.job.pk) for run in runs], self.worker_name):
             runs = self._screen_inputs(runs)
             while live := [run for run in runs if run.waiting]:
-                results = self.runtime.execute([run.pending for run in live])
-                for run, result in zip(live, results):
-                    self._deliver(run, result)
+                watch = CancellationWatch([run.job.pk for run in live])
+                results = self.runtime.execute([run.pending for run in live], cancelled=watch.cancelled_indexes)
+                stopped_mid_call = watch.cancelled_indexes(fresh=True)
+                for index, (run, result) in enumerate(zip(live, results)):
+                    if index not in stopped_mid_call:  # a cancelled call's partial output is dropped
+                        self._deliver(run, result)
                 for run in live:
                     self._at_step_boundary(run)
             for run in runs:

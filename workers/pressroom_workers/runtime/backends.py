@@ -3,6 +3,7 @@ one batched call under torch.inference_mode."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -25,6 +26,13 @@ class ImageItem:
     seed: int
 
 
+StopCheck = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
 class Backend:
     task: ClassVar[str]
 
@@ -33,8 +41,20 @@ class Backend:
         self.device = device
         self.dtype = dtype
 
-    def run(self, items: list[Any], params: dict[str, Any]) -> list[Any]:
+    def run(self, items: list[Any], params: dict[str, Any], should_stop: StopCheck = _never) -> list[Any]:
+        """`should_stop` is asked between decoding steps (text) or denoising steps (images):
+        True abandons the call early (its jobs were cancelled; the partial output is dropped)."""
         raise NotImplementedError
+
+
+class _StopWhenAsked:
+    """A transformers StoppingCriteria: ends every row once `should_stop` says so."""
+
+    def __init__(self, should_stop: StopCheck) -> None:
+        self.should_stop = should_stop
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        return torch.full((input_ids.shape[0],), self.should_stop(), dtype=torch.bool, device=input_ids.device)
 
 
 class TextGenerationBackend(Backend):
@@ -58,7 +78,9 @@ class TextGenerationBackend(Backend):
         messages.append({"role": "user", "content": item.prompt})
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def run(self, items: list[TextItem], params: dict[str, Any]) -> list[tuple[str, int]]:
+    def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[tuple[str, int]]:
+        from transformers import StoppingCriteriaList
+
         encoded = self.tokenizer(
             [self._render(item) for item in items], return_tensors="pt", padding=True, add_special_tokens=False
         ).to(self.device)
@@ -75,6 +97,7 @@ class TextGenerationBackend(Backend):
                 top_p=params["top_p"] if sampling else None,
                 top_k=None,
                 pad_token_id=self.tokenizer.pad_token_id,
+                stopping_criteria=StoppingCriteriaList([_StopWhenAsked(should_stop)]),
             )
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
         return [self._decode(row) for row in new_tokens]
@@ -101,7 +124,12 @@ class TextToImageBackend(Backend):
         ).to(device)
         self.pipeline.set_progress_bar_config(disable=True)
 
-    def run(self, items: list[ImageItem], params: dict[str, Any]) -> list[bytes]:
+    def run(self, items: list[ImageItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[bytes]:
+        def interrupt_when_asked(pipeline, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+            if should_stop():
+                pipeline._interrupt = True  # diffusers skips the remaining denoising steps
+            return callback_kwargs
+
         generators = [torch.Generator(device=self.device).manual_seed(item.seed) for item in items]
         negatives = [item.negative_prompt or "" for item in items]
         with torch.inference_mode():
@@ -114,6 +142,7 @@ class TextToImageBackend(Backend):
                 width=params["width"],
                 height=params["height"],
                 output_type="pil",
+                callback_on_step_end=interrupt_when_asked,
             ).images
         return [_png_bytes(image) for image in images]
 
@@ -135,7 +164,7 @@ class SentenceEmbeddingBackend(Backend):
         if dtype == torch.float16:
             self.model.half()
 
-    def run(self, items: list[str], params: dict[str, Any]) -> list[list[float]]:
+    def run(self, items: list[str], params: dict[str, Any], should_stop: StopCheck = _never) -> list[list[float]]:
         with torch.inference_mode():
             vectors = self.model.encode(items, batch_size=len(items), convert_to_numpy=True)
         return vectors.astype("float32").tolist()

@@ -135,6 +135,7 @@ class ModelRuntime:
         self._lock = threading.Lock()
         self._loader = loader or self._load
         self.calls: list[ModelCall] = []
+        self._cancelled: Callable[[], set[int]] = lambda: set()
 
     # -- models --------------------------------------------------------------
     def _load(self, alias: str) -> LoadedModel:
@@ -160,9 +161,13 @@ class ModelRuntime:
         return sorted(self._models)
 
     # -- execution -----------------------------------------------------------
-    def execute(self, requests: Sequence[RuntimeRequest]) -> list[Any]:
+    def execute(self, requests: Sequence[RuntimeRequest], cancelled: Callable[[], set[int]] | None = None) -> list[Any]:
         """Serve requests together; each entry of the result is the request's output
-        or a RequestFailed. One failing group does not fail unrelated requests."""
+        or a RequestFailed. One failing group does not fail unrelated requests.
+
+        `cancelled` names the requests whose jobs asked to stop; a model call is abandoned
+        between steps once every request in it is cancelled (others in the call keep it going)."""
+        self._cancelled = cancelled or (lambda: set())
         groups, failures = self._group(requests)
         outputs: dict[tuple[int, int], Any] = {}
         provenances: dict[tuple[int, int], ModelProvenance] = {}
@@ -204,7 +209,9 @@ class ModelRuntime:
     def _run_chunk(self, model: LoadedModel, params: dict, items: list[_Item], outputs: dict, provenances: dict) -> None:
         try:
             started = time.perf_counter()
-            results = model.backend.run([item.payload for item in items], params)
+            indexes = {item.request_index for item in items}
+            results = model.backend.run([item.payload for item in items], params,
+                                        should_stop=lambda: indexes <= self._cancelled())
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
