@@ -26,8 +26,10 @@ def assert_completed_once(job, worker):
 
 
 def test_whole_worker_killed_mid_job_is_redelivered_to_another_worker(start_worker, workspace):
-    # The broker hands unacknowledged messages of a dead worker to others after this timeout.
-    fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "12", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
+    # The broker hands unacknowledged messages of a dead worker to others after this timeout,
+    # which (as in production: 3600 s against 60 s) outlasts the dead worker's job lease.
+    fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "12", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+                       "PRESSROOM_LEASE_SECONDS": "6"}
     job = job_create(access=Access.system(workspace), use_case_key="core.text", input=LONG_TEXT)
     first = start_worker("doomed", **fast_redelivery)
     wait_for(running(job), timeout=120, what="job to start")
