@@ -28,10 +28,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pressroom.settings")
 import django  # noqa: E402
 
 django.setup()
+import logging  # noqa: E402
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise here
 from pressroom_workers.testing import EmbeddedPlatform, wait_for  # noqa: E402
 
 JOB = {"use_case": "core.text", "input": {"prompt": "Write a short story about a lighthouse keeper.", "max_new_tokens": 48}}
-LEASE, SWEEP = 6, 1
+LEASE, SWEEP = 6, 1  # short, so 30 kills fit in minutes; the defaults are 60 s and 10 s
 
 
 def _redis_env(database: str) -> dict[str, str]:
@@ -87,7 +90,7 @@ def _outcome(platform: EmbeddedPlatform, job_ids: list[str], timeout: float) -> 
 
 def run(broker: str, kills: int, seed: int) -> dict:
     rng = random.Random(seed)
-    env = {"PRESSROOM_LEASE_SECONDS": str(LEASE), "PRESSROOM_SWEEP_SECONDS": str(SWEEP),
+    env = {"PRESSROOM_LEASE_SECONDS": str(LEASE), "PRESSROOM_SWEEP_SECONDS": str(SWEEP), "PRESSROOM_REDISPATCH_SECONDS": "10",
            # Every kill costs an attempt; give each job room for the kills it may meet.
            "PRESSROOM_JOB_MAX_ATTEMPTS": "50"}
     if broker == "redis":

@@ -232,6 +232,10 @@ PRESSROOM = {
     "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
     "LEASE_SECONDS": env.int("PRESSROOM_LEASE_SECONDS", default=60),
     "JOB_MAX_ATTEMPTS": env.int("PRESSROOM_JOB_MAX_ATTEMPTS", default=3),
+    # The filesystem broker drops the messages a killed worker had fetched (it has no
+    # acknowledgements): a job still queued this long after its last message gets another.
+    "REDISPATCH_SECONDS": env.int("PRESSROOM_REDISPATCH_SECONDS",
+                                  default=30 if env("CELERY_BROKER_URL", default="filesystem://").startswith("filesystem") else 600),
     "SWEEP_SECONDS": env.float("PRESSROOM_SWEEP_SECONDS", default=10.0),
     # Never in the database: set it from a secret store in production.
     "AUDIT_SIGNING_KEY": env("PRESSROOM_AUDIT_SIGNING_KEY", default=None),
