@@ -85,6 +85,26 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+_timed_sizes: set[tuple] = set()  # what this process has measured already
+
+
+def record_image_timings(calls: list) -> None:
+    """The first call at each image size tells job creation how long a step takes here."""
+    from pressroom.jobs.timing import image_step_timing_record
+
+    for call in calls:
+        steps = call.params.get("steps")
+        key = (call.alias, call.params.get("width"), call.params.get("height"), call.device)
+        if not steps or key in _timed_sizes:
+            continue
+        _timed_sizes.add(key)
+        try:
+            image_step_timing_record(alias=call.alias, width=key[1], height=key[2], device=call.device,
+                                     seconds_per_step=call.seconds / (steps * call.size))
+        except DatabaseError:
+            logger.warning("Could not record the image step timing %s", key, exc_info=True)
+
+
 class CancellationWatch:
     """Asked by the model between decoding or denoising steps: which of this step's
     requests belong to jobs someone asked to cancel. Reads the database at most every
@@ -149,7 +169,9 @@ class JobBatchExecutor:
             runs = self._screen_inputs(runs)
             while live := [run for run in runs if run.waiting]:
                 watch = CancellationWatch([run.job.pk for run in live])
+                calls_before = len(self.runtime.calls)
                 results = self.runtime.execute([run.pending for run in live], cancelled=watch.cancelled_indexes)
+                record_image_timings(self.runtime.calls[calls_before:])
                 stopped_mid_call = watch.cancelled_indexes(fresh=True)
                 for index, (run, result) in enumerate(zip(live, results)):
                     if index not in stopped_mid_call:  # a cancelled call's partial output is dropped

@@ -183,6 +183,25 @@ class Artifact(models.Model):
         return artifact_file_url(self) if self.file else None
 
 
+class ImageStepTiming(models.Model):
+    """How long one denoising step of one image takes at a size on a worker's device, as
+    measured the first time that worker ran the size. Job creation refuses image requests
+    that could not finish within the soft time limit."""
+
+    alias = models.CharField(max_length=100)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    device = models.CharField(max_length=64)
+    seconds_per_step = models.FloatField()
+    measured_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("alias", "width", "height", "device"), name="image_timing_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.alias} {self.width}x{self.height} on {self.device}: {self.seconds_per_step:.2f} s/step"
+
+
 class WorkerHeartbeat(models.Model):
     """What a worker last reported: its queues, device and the models it holds. Written
     by the worker itself, read by the operators' status page."""

@@ -68,4 +68,8 @@ def job_input_validate(*, use_case: UseCase, raw_input: Any) -> dict[str, Any]:
         data = use_case.Input.model_validate(raw_input)
     except ValidationError as error:
         raise InputInvalid(f"Invalid input for {use_case.key}.", _field_errors(error)) from None
-    return data.model_dump(mode="json")
+    validated = data.model_dump(mode="json")
+    from pressroom.jobs.timing import job_time_check
+
+    job_time_check(use_case=use_case, validated=validated)
+    return validated

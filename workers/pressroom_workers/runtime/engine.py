@@ -87,6 +87,8 @@ class ModelCall:
     alias: str
     size: int
     seconds: float
+    params: dict = field(default_factory=dict)
+    device: str = ""
 
 
 @dataclass
@@ -224,7 +226,8 @@ class ModelRuntime:
             self._run_chunk(model, params, items[:middle], outputs, provenances)
             self._run_chunk(model, params, items[middle:], outputs, provenances)
             return
-        self.calls.append(ModelCall(model.spec.alias, len(items), time.perf_counter() - started))
+        self.calls.append(ModelCall(model.spec.alias, len(items), time.perf_counter() - started, dict(params),
+                                    str(model.backend.device)))
         provenance = model.provenance(batch_id=uuid.uuid4().hex, batch_size=len(items))
         for item, result in zip(items, results):
             outputs[(item.request_index, item.position)] = result
