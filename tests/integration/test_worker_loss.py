@@ -56,3 +56,5 @@ def test_pool_process_killed_mid_job_is_requeued_at_once(start_worker, workspace
     os.kill(child, signal.SIGKILL)
     wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED, timeout=180, what="requeue")
     assert_completed_once(job, worker)
+    (lost,) = [line for line in worker.log().splitlines() if "Batch of 1 jobs lost" in line]
+    assert str(job.pk) in lost  # the operator can tell which job it was

@@ -213,3 +213,29 @@ def test_duplicate_variant_indexes_are_refused(job):
         services.job_succeed(job=job, drafts=[draft(0), draft(0)])
     assert Job.objects.get(pk=job.pk).status == JobStatus.RUNNING
     assert not Artifact.objects.filter(job=job).exists()
+
+
+def test_a_redelivered_image_replaces_the_earlier_attempts_file(job, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from pressroom.plugins import ArtifactDraft, ModelProvenance
+
+    services.job_start(job=job, worker="w1")
+    folder = f"artifacts/{job.workspace_id}/{job.pk}"
+    default_storage.save(f"{folder}/variant-0.png", ContentFile(b"left by a worker killed before it committed"))
+    provenance = ModelProvenance(alias="image-default", source="/m", revision="sha256:x")
+    png = b"\x89PNG\r\n\x1a\n" + b"new"
+    services.job_succeed(job=job, drafts=[ArtifactDraft(kind="image", variant_index=0, png=png, params={}, provenance=provenance)])
+    artifact = job.artifacts.get()
+    assert artifact.file.name == f"{folder}/variant-0.png" and artifact.file.read() == png
+    assert default_storage.listdir(folder)[1] == ["variant-0.png"]  # no orphan beside it
+
+
+def test_an_operator_can_retry_a_job_stuck_on_a_lost_worker(job):
+    services.job_start(job=job, worker="w1")
+    with pytest.raises(InvalidTransition):
+        services.job_retry(job=job, access=Access.system(job.workspace))  # its worker still holds it
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
+    retried = services.job_retry(job=job, access=Access.system(job.workspace))
+    assert retried.status == JobStatus.QUEUED and retried.attempts == 0

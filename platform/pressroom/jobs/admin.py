@@ -55,7 +55,7 @@ class JobAdmin(WorkspaceScopedAdmin):
     def cancel_jobs(self, request, queryset) -> None:
         each_through_service(self, request, queryset, lambda job, access: job_cancel(job=job, access=access), "cancelled")
 
-    @admin.action(description="Retry selected failed or cancelled jobs", permissions=["operate"])
+    @admin.action(description="Retry selected failed, cancelled or stuck jobs", permissions=["operate"])
     def retry_jobs(self, request, queryset) -> None:
         each_through_service(self, request, queryset, lambda job, access: job_retry(job=job, access=access), "queued again")
 
