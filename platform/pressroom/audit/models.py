@@ -73,12 +73,20 @@ class AuditEvent(models.Model):
         return audit_actions.label(self.action) if self.action in audit_actions else self.action
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only: an existing event cannot be saved again")
+        _refuse_resave(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are append-only: delete() is refused")
+        _refuse_delete(self)
+
+
+def _refuse_resave(row: models.Model) -> None:
+    if not row._state.adding:
+        raise AppendOnlyError(f"{row._meta.verbose_name_plural.capitalize()} are append-only: an existing row cannot be saved again")
+
+
+def _refuse_delete(row: models.Model) -> None:
+    raise AppendOnlyError(f"{row._meta.verbose_name_plural.capitalize()} are append-only: delete() is refused")
 
 
 class AuditCheckpoint(models.Model):
@@ -100,9 +108,8 @@ class AuditCheckpoint(models.Model):
         ordering = ("workspace", "sequence", "signed_at")
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit checkpoints are append-only")
+        _refuse_resave(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit checkpoints are append-only: delete() is refused")
+        _refuse_delete(self)
