@@ -17,7 +17,6 @@ import threading
 import time
 
 from _setup import ROOT, flush_broker, setup_django
-from pressroom.accounts.access import Access
 
 
 def free_port() -> int:
@@ -89,6 +88,7 @@ def main() -> None:
     setup_django()
     flush_broker()
     from pressroom.accounts.models import Scope, Workspace
+    from pressroom.accounts.access import Access
     from pressroom.accounts.services import api_key_create
     from pressroom.audit.services import SYSTEM
 

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from _setup import flush_broker, setup_django
-from pressroom.accounts.access import Access
 
 TEXT_PROMPTS = [
     "Write a headline for a {} sale.", "Describe a {} in one sentence.", "Give a tip about {}.",
@@ -45,6 +44,7 @@ def image_inputs(count: int, side: int, steps: int) -> list[dict]:
 def run_mode(use_case: str, inputs: list[dict], batch_size: int, log_dir: Path) -> dict:
     from pressroom.accounts.models import Workspace
     from pressroom.jobs.models import Artifact, Job
+    from pressroom.accounts.access import Access
     from pressroom.jobs.services import job_create
     from pressroom_workers.testing import WorkerProcess, wait_for
 
