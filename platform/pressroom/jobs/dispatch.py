@@ -10,12 +10,13 @@ never imports worker code.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from pressroom.celery import RUN_JOBS_TASK, app
@@ -63,52 +64,82 @@ def _transport_options() -> dict:
             "read_timeout": timeout, "write_timeout": timeout, "max_retries": 0}
 
 
+_connections = threading.local()  # one producer connection per publishing thread and broker
+
+
+def _connection():
+    url = app.conf.broker_url
+    cached = getattr(_connections, "by_url", {}).get(url)
+    if cached is None:
+        timeout = pressroom_settings.PUBLISH_TIMEOUT_SECONDS
+        cached = app.connection_for_write(connect_timeout=timeout, transport_options=_transport_options())
+        _connections.by_url = {url: cached}
+    return cached
+
+
+def _forget_connection() -> None:
+    for connection in getattr(_connections, "by_url", {}).values():
+        try:
+            connection.release()
+        except Exception:  # noqa: BLE001 - it is broken already
+            pass
+    _connections.by_url = {}
+
+
 def _publish(message: Message) -> None:
-    """One attempt, no retries: the outbox row is the retry."""
-    timeout = pressroom_settings.PUBLISH_TIMEOUT_SECONDS
-    with app.connection_for_write(connect_timeout=timeout, transport_options=_transport_options()) as connection:
+    """One attempt, no retries: the outbox row is the retry. The thread's connection is
+    kept for the next message (no connect per job) and dropped after any failure."""
+    try:
         app.send_task(RUN_JOBS_TASK, kwargs={"job_id": message.job_id, "modality": message.modality},
                       priority=celery_priority(message.priority), countdown=message.countdown,
-                      connection=connection, retry=False)
+                      connection=_connection(), retry=False)
+    except Exception:
+        _forget_connection()
+        raise
 
 
 def _sent(message: Message) -> None:
     JobDispatch.objects.filter(pk=message.dispatch_id).delete()
-    Job.objects.filter(pk=message.job_id).update(dispatched_at=timezone.now())
 
 
-def _send_now(message: Message) -> bool:
+def _publish_or_error(message: Message) -> str | None:
+    """Runs in a publishing thread: no database work here (a thread would open a database
+    connection of its own for each message)."""
     try:
         _publish(message)
     except Exception as error:  # noqa: BLE001 - any broker failure: the sweeper sends it later
-        logger.warning("Broker did not take job %s (%s: %s); the sweeper will send it", message.job_id,
-                       type(error).__name__, error)
-        JobDispatch.objects.filter(pk=message.dispatch_id).update(last_error=f"{type(error).__name__}: {error}"[:1000])
-        return False
-    _sent(message)
-    return True
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
-def _send_in_thread(message: Message) -> bool:
-    try:
-        return _send_now(message)
-    finally:
-        close_old_connections()
+def _settle(message: Message, error: str | None) -> bool:
+    if error is None:
+        _sent(message)
+        return True
+    logger.warning("Broker did not take job %s (%s); the sweeper will send it", message.job_id, error)
+    JobDispatch.objects.filter(pk=message.dispatch_id).update(last_error=error[:1000])
+    return False
+
+
+def _send_now(message: Message) -> bool:
+    return _settle(message, _publish_or_error(message))
 
 
 def dispatch_after_commit(message: Message) -> bool:
-    """Try to publish now, waiting at most PUBLISH_TIMEOUT_SECONDS (and a little for the
-    database); a broker that takes longer leaves the row for the sweeper."""
-    future = _publisher.submit(_send_in_thread, message)
+    """Try to publish now, waiting at most PUBLISH_TIMEOUT_SECONDS (and a little more); a
+    broker that takes longer leaves the row for the sweeper."""
+    future = _publisher.submit(_publish_or_error, message)
     try:
-        return future.result(timeout=pressroom_settings.PUBLISH_TIMEOUT_SECONDS + 0.5)
+        error = future.result(timeout=pressroom_settings.PUBLISH_TIMEOUT_SECONDS + 0.5)
     except FutureTimeout:
         logger.warning("Broker slow: job %s is sent by the sweeper", message.job_id)
         return False
+    return _settle(message, error)
 
 
 def job_dispatch(*, job: Job, countdown: float | None = None) -> JobDispatch:
-    """Write the job's outbox row in the caller's transaction; publish it after commit."""
+    """Write the job's outbox row in the caller's transaction; publish it after commit. The
+    caller stamps the job's `dispatched_at` in the same write that changed it."""
     available_at = timezone.now() + timedelta(seconds=countdown or 0)
     dispatch = JobDispatch.objects.create(job=job, available_at=available_at)
     message = _message(dispatch, job)

@@ -109,6 +109,7 @@ def job_create(
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 base_seed=random.SystemRandom().randrange(2**31),
+                dispatched_at=timezone.now(),
                 created_by=created_by,
             )
             input_screening.save_for(job)
@@ -303,7 +304,8 @@ def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
         pressroom_settings.RETRY_BACKOFF_MAX_SECONDS,
         pressroom_settings.RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1),
     )
-    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000], lease_expires_at=None)
+    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000], lease_expires_at=None,
+          dispatched_at=timezone.now())
     _audit(job, "job.retry_scheduled", actor, {"error": error, "countdown": countdown, "attempt": job.attempts})
     _enqueue_on_commit(job, countdown=countdown)
     return job
@@ -341,7 +343,7 @@ def job_retry(*, job: Job, access: Access) -> Job:
         _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
     before = {"status": job.status, "error": job.error_message, "attempts": job.attempts}
     _save(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
-          cancel_requested_at=None, started_at=None, lease_expires_at=None)
+          cancel_requested_at=None, started_at=None, lease_expires_at=None, dispatched_at=timezone.now())
     _audit(job, "job.retried", actor, {"before": before})
     _enqueue_on_commit(job)
     return job
@@ -368,7 +370,7 @@ def _requeue_lapsed(job: Job) -> None:
     elif job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
         _failed(job, f"Gave up after {job.attempts} attempts: {lost} stopped renewing its lease.", SYSTEM)
     else:
-        _save(job, status=JobStatus.QUEUED, lease_expires_at=None)
+        _save(job, status=JobStatus.QUEUED, lease_expires_at=None, dispatched_at=timezone.now())
         _audit(job, "job.requeued", SYSTEM, {"reason": "lease expired", "worker": job.worker, "attempt": job.attempts})
         _enqueue_on_commit(job)
 
@@ -398,6 +400,7 @@ def jobs_redispatch_forgotten(*, limit: int = 200) -> int:
     count = 0
     for job in forgotten:
         with transaction.atomic():
+            _save(job, dispatched_at=timezone.now())
             _enqueue_on_commit(job)
         count += 1
     return count
