@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
 from pressroom.audit.services import SYSTEM, Actor
-from pressroom.core.errors import NotAllowed, NotFound  # noqa: F401 - NotFound is raised by require_object
+from pressroom.core.errors import NotAllowed, NotFound
 
 ALL_SCOPES = frozenset(Scope.values)
 ROLE_SCOPES: dict[str, frozenset[str]] = {

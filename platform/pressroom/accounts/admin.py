@@ -22,9 +22,10 @@ from pressroom.core.errors import PressroomError
 class ThroughServicesAdmin(admin.ModelAdmin):
     """Saves run through a service; its refusal is shown on the form's page, not a 500."""
 
-    def save_through_service(self, request, save) -> None:
+    def save_through_service(self, request, save):
+        """Run `save` (a service call) and return its result; a refusal becomes a message."""
         try:
-            save()
+            return save()
         except PressroomError as error:
             self.message_user(request, f"Nothing was saved: {error}", messages.ERROR)
             raise _Refused from error
@@ -70,10 +71,8 @@ class WorkspaceAdmin(ThroughServicesAdmin):
             self.save_through_service(request, lambda: workspace_update(access=staff_access(request, obj), name=obj.name))
             return
         owner = None if request.user.is_superuser else request.user
-        created = []
-        self.save_through_service(request, lambda: created.append(
-            workspace_create(name=obj.name, slug=obj.slug, owner=owner, actor=actor)))
-        obj.pk = created[0].pk
+        obj.pk = self.save_through_service(
+            request, lambda: workspace_create(name=obj.name, slug=obj.slug, owner=owner, actor=actor)).pk
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its audit trail and jobs are kept (PROTECT)
@@ -95,10 +94,8 @@ class MembershipAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
         return ("user", "workspace") if obj is not None else ()
 
     def save_model(self, request, obj, form, change) -> None:
-        saved = []
-        self.save_through_service(request, lambda: saved.append(
-            membership_set(access=staff_access(request, obj), user=obj.user, role=obj.role)))
-        obj.pk = saved[0].pk
+        obj.pk = self.save_through_service(
+            request, lambda: membership_set(access=staff_access(request, obj), user=obj.user, role=obj.role)).pk
 
     def delete_model(self, request, obj) -> None:
         self.save_through_service(request, lambda: membership_remove(membership=obj, access=staff_access(request, obj)))
@@ -142,10 +139,8 @@ class ApiKeyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             return
-        created = []
-        self.save_through_service(request, lambda: created.append(api_key_create(
-            access=staff_access(request, obj), name=obj.name, scopes=form.cleaned_data["scopes"], expires_at=obj.expires_at)))
-        key, token = created[0]
+        key, token = self.save_through_service(request, lambda: api_key_create(
+            access=staff_access(request, obj), name=obj.name, scopes=form.cleaned_data["scopes"], expires_at=obj.expires_at))
         obj.pk = key.pk
         self.message_user(request, f"Token for {key.name} (copy it now, it is shown only once): {token}", messages.WARNING)
 

@@ -98,10 +98,6 @@ def _publish(message: Message) -> None:
         raise
 
 
-def _sent(message: Message) -> None:
-    JobDispatch.objects.filter(pk=message.dispatch_id).delete()
-
-
 def _publish_or_error(message: Message) -> str | None:
     """Runs in a publishing thread: no database work here (a thread would open a database
     connection of its own for each message)."""
@@ -114,7 +110,7 @@ def _publish_or_error(message: Message) -> str | None:
 
 def _settle(message: Message, error: str | None) -> bool:
     if error is None:
-        _sent(message)
+        JobDispatch.objects.filter(pk=message.dispatch_id).delete()  # the broker has it
         return True
     logger.warning("Broker did not take job %s (%s); the sweeper will send it", message.job_id, error)
     JobDispatch.objects.filter(pk=message.dispatch_id).update(last_error=error[:1000])

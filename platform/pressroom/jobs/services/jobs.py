@@ -13,10 +13,10 @@ every SWEEP_SECONDS) requeues jobs whose lease lapsed and publishes unsent messa
 """
 from __future__ import annotations
 
-from datetime import timedelta
 import hashlib
 import json
 import random
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -48,10 +48,6 @@ def _check_priority(priority: Any) -> int:
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
         raise InputInvalid("Invalid priority.", {"priority": ["Must be an integer from 0 to 9."]})
     return priority
-
-
-def _enqueue_on_commit(job: Job, countdown: float | None = None) -> None:
-    job_dispatch(job=job, countdown=countdown)
 
 
 def _lease_until():
@@ -117,7 +113,7 @@ def job_create(
                 "use_case": job.use_case, "priority": priority, "input": validated,
                 "input_screening": input_screening.decision,
             })
-            _enqueue_on_commit(job)
+            job_dispatch(job=job)
     except IntegrityError:
         # A concurrent request with the same key won the race.
         if idempotency_key is None:
@@ -152,12 +148,20 @@ def _save(job: Job, **changes: Any) -> Job:
     return job
 
 
+def _save_and_dispatch(job: Job, countdown: float | None = None, **changes: Any) -> Job:
+    """Save the changes with the dispatch time in one write, and the job's outbox row in
+    the same transaction (published after commit)."""
+    _save(job, dispatched_at=timezone.now(), **changes)
+    job_dispatch(job=job, countdown=countdown)
+    return job
+
+
 @transaction.atomic
 def job_start(*, job: JobRef, worker: str = "") -> Job | None:
-    """Mark a job running for a worker's attempt; None when there is nothing to run.
-
-    A job already `running` is a redelivery after a lost worker: it starts again and
-    the attempt is counted. Finished jobs are not run twice.
+    """Mark a job running for a worker's attempt, with a lease; None when there is nothing
+    to run. A job already `running` starts again (the attempt counted) only when its lease
+    lapsed or it is the same worker's (its pool process died); else another live worker
+    holds it and this is a duplicate message. Finished jobs are not run twice.
     """
     job = _lock(job)
     if job.is_finished:
@@ -185,16 +189,18 @@ def _finish(job: Job, status: str, **changes: Any) -> Job:
     return _save(job, status=status, finished_at=timezone.now(), lease_expires_at=None, **changes)
 
 
+def _held_by(worker: str, job_ids: list):
+    return Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING, worker=worker[:255])
+
+
 def jobs_lease_renew(*, job_ids: list, worker: str) -> int:
     """The worker still runs these jobs: extend their leases."""
-    return Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING, worker=worker[:255]).update(
-        lease_expires_at=_lease_until())
+    return _held_by(worker, job_ids).update(lease_expires_at=_lease_until())
 
 
 def jobs_lease_release(*, job_ids: list, worker: str) -> int:
     """The worker lost these jobs (its pool process died): let any worker take them now."""
-    return Job.objects.filter(pk__in=job_ids, status=JobStatus.RUNNING, worker=worker[:255]).update(
-        lease_expires_at=timezone.now())
+    return _held_by(worker, job_ids).update(lease_expires_at=timezone.now())
 
 
 @transaction.atomic
@@ -304,10 +310,9 @@ def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
         pressroom_settings.RETRY_BACKOFF_MAX_SECONDS,
         pressroom_settings.RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1),
     )
-    _save(job, status=JobStatus.QUEUED, error_message=f"Retrying in {countdown}s: {error}"[:10_000], lease_expires_at=None,
-          dispatched_at=timezone.now())
+    _save_and_dispatch(job, countdown=countdown, status=JobStatus.QUEUED, lease_expires_at=None,
+                       error_message=f"Retrying in {countdown}s: {error}"[:10_000])
     _audit(job, "job.retry_scheduled", actor, {"error": error, "countdown": countdown, "attempt": job.attempts})
-    _enqueue_on_commit(job, countdown=countdown)
     return job
 
 
@@ -342,10 +347,9 @@ def job_retry(*, job: Job, access: Access) -> Job:
     if not _lease_lapsed(job):
         _require(job, (JobStatus.FAILED, JobStatus.CANCELLED), "retry")
     before = {"status": job.status, "error": job.error_message, "attempts": job.attempts}
-    _save(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
-          cancel_requested_at=None, started_at=None, lease_expires_at=None, dispatched_at=timezone.now())
+    _save_and_dispatch(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
+                       cancel_requested_at=None, started_at=None, lease_expires_at=None)
     _audit(job, "job.retried", actor, {"before": before})
-    _enqueue_on_commit(job)
     return job
 
 
@@ -370,9 +374,8 @@ def _requeue_lapsed(job: Job) -> None:
     elif job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
         _failed(job, f"Gave up after {job.attempts} attempts: {lost} stopped renewing its lease.", SYSTEM)
     else:
-        _save(job, status=JobStatus.QUEUED, lease_expires_at=None, dispatched_at=timezone.now())
+        _save_and_dispatch(job, status=JobStatus.QUEUED, lease_expires_at=None)
         _audit(job, "job.requeued", SYSTEM, {"reason": "lease expired", "worker": job.worker, "attempt": job.attempts})
-        _enqueue_on_commit(job)
 
 
 def jobs_requeue_lapsed(*, limit: int = 200) -> int:
@@ -400,8 +403,7 @@ def jobs_redispatch_forgotten(*, limit: int = 200) -> int:
     count = 0
     for job in forgotten:
         with transaction.atomic():
-            _save(job, dispatched_at=timezone.now())
-            _enqueue_on_commit(job)
+            _save_and_dispatch(job)
         count += 1
     return count
 
