@@ -1,8 +1,15 @@
-"""Precision and recall of the default offline safety configuration on tests/data.
+"""Recall per category and false positives of the default offline safety configuration
+on a labelled set (first line the policy; rows with text, category, expected).
 
-    python bench/safety_eval.py      # JSON, then a one-line summary
+    python bench/safety_eval.py                                  # tests/data/safety_labelled.jsonl
+    python bench/safety_eval.py --labelled bench/data/safety_harm_test.jsonl
+    python bench/safety_eval.py --labelled PATH --mistakes       # also list every miss
+
+JSON, then a one-line SUMMARY.
 """
+import argparse
 import json
+import sys
 from pathlib import Path
 
 from _setup import ROOT  # noqa: F401  (puts platform/ and workers/ on the path)
@@ -13,14 +20,24 @@ def main() -> None:
 
     import django
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labelled", type=Path, default=Path(ROOT) / "tests" / "data" / "safety_labelled.jsonl")
+    parser.add_argument("--mistakes", action="store_true", help="include every misclassified row")
+    args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pressroom.settings")
     django.setup()
-    from pressroom.safety.evaluation import evaluate_labelled_set
+    from pressroom.safety.evaluation import LabelledSetInvalid, evaluate_labelled_set
 
-    result = evaluate_labelled_set(Path(ROOT) / "tests" / "data" / "safety_labelled.jsonl")
-    print(json.dumps({"benchmark": "safety_eval", **result}, indent=2, ensure_ascii=False))
-    print(f"SUMMARY safety_eval precision={result['precision']} recall={result['recall']} "
-          f"texts={result['texts']} by={result['toxicity_scored_by']}")
+    try:
+        result = evaluate_labelled_set(args.labelled)
+    except (LabelledSetInvalid, OSError) as error:
+        sys.exit(f"safety_eval: {error}")
+    if not args.mistakes:
+        result["mistakes"] = len(result["mistakes"])
+    print(json.dumps({"benchmark": "safety_eval", "labelled": str(args.labelled), **result}, indent=2, ensure_ascii=False))
+    print(f"SUMMARY safety_eval texts={result['texts']} recall={result['recall']} precision={result['precision']} "
+          f"fp_clean={result['false_positive_rate_clean']} fp_pass={result['false_positive_rate_pass']} "
+          f"recall_by_category={json.dumps(result['recall_by_category'])}")
 
 
 if __name__ == "__main__":

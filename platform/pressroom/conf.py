@@ -82,6 +82,10 @@ DEFAULTS: dict[str, Any] = {
     # original-small, unbiased-small), or a checkpoint path with its Hugging Face config
     # folder. Without weights the offline baseline alt-profanity-check scores instead.
     "TOXICITY": {"variant": "original", "checkpoint": None, "huggingface_config_path": None},
+    # The sentence encoder of the semantic checks (harm categories, banned topics): an ONNX
+    # export of a sentence-transformers model with its tokenizer.json, a folder absolute or
+    # relative to MODEL_ROOT. `prepare_models` writes the offline default.
+    "SEMANTIC_ENCODER": "all-minilm-l6-v2/onnx",
     # Webhooks: internal targets are refused unless allowed (e.g. a CMS on the same network).
     "WEBHOOK_ALLOW_PRIVATE": False,
     "WEBHOOK_TIMEOUT_SECONDS": 10,

@@ -35,10 +35,15 @@ def _beat(name: str, queues: list[str]) -> None:
 
 
 @worker_ready.connect
-def _log_toxicity_scorer(sender, **kwargs) -> None:
+def _report_safety_scorers(sender, **kwargs) -> None:
+    """Decided once at start-up (an offline install never tries a download): logged, and
+    reported for the status page."""
+    from pressroom.safety.status import safety_scorers
     from pressroom_workers.safety import log_toxicity_choice
 
-    log_toxicity_choice()
+    choice = log_toxicity_choice()
+    toxicity = f"detoxify ({choice.why})" if choice.use_detoxify else f"alt-profanity-check, offline baseline ({choice.why})"
+    _report(name=sender.hostname, safety_scorers=safety_scorers(toxicity))
 
 
 @worker_ready.connect

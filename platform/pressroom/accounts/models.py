@@ -46,6 +46,7 @@ class Scope(models.TextChoices):
     CONTENT_PUBLISH = "content:publish", "Publish artifacts"
     AUDIT_READ = "audit:read", "Read and export the audit trail"
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhook endpoints"
+    POLICY_MANAGE = "policy:manage", "Change the safety policy"
 
 
 class ApiKey(models.Model):

@@ -7,6 +7,8 @@ from pressroom.jobs.media import SIGNABLE_STATUSES, artifact_signed_url
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import job_queue_position
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+from pressroom.safety.models import SafetyPolicy
+from pressroom.safety.services import POLICY_FIELDS
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
@@ -116,3 +118,13 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = ("id", "event", "status", "attempts", "payload", "created_at", "delivered_at", "attempt_log")
+
+
+class SafetyPolicySerializer(serializers.ModelSerializer):
+    """The workspace's screening rules. PATCH any subset; the model validates thresholds
+    (0-1 per known category) and banned topics ({"topic", "examples", "action"})."""
+
+    class Meta:
+        model = SafetyPolicy
+        fields = ("version", "updated_at", *POLICY_FIELDS)
+        read_only_fields = ("version", "updated_at")

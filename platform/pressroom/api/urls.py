@@ -16,6 +16,7 @@ app_name = "api"
 urlpatterns = [
     path("plugins/", views.PluginListView.as_view(), name="plugins"),
     path("published/", views.PublishedFeedView.as_view(), name="published"),
+    path("safety-policy/", views.SafetyPolicyView.as_view(), name="safety-policy"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -30,6 +30,7 @@ from pressroom.plugins import PluginConfig, use_case_registry
 from pressroom.publishing import services as publishing
 from pressroom.publishing.models import WebhookEndpoint
 from pressroom.publishing.selectors import webhook_endpoint_list
+from pressroom.safety.services import safety_policy_get, safety_policy_update
 
 READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
 
@@ -245,6 +246,27 @@ class WebhookViewSet(viewsets.ModelViewSet):
         deliveries = publishing.webhook_delivery_list(endpoint=self.get_object())
         page = self.paginate_queryset(deliveries)
         return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)
+
+
+# -- the safety policy -----------------------------------------------------------------
+class SafetyPolicyView(APIView):
+    """The workspace's safety policy: read it with content:read, change it with
+    policy:manage (each change raises `version` and is audited with before and after)."""
+
+    scopes_by_action = {"get": (Scope.CONTENT_READ,), "patch": (Scope.POLICY_MANAGE,)}
+
+    @extend_schema(responses={200: s.SafetyPolicySerializer}, summary="The workspace's safety policy")
+    def get(self, request):
+        return Response(s.SafetyPolicySerializer(safety_policy_get(workspace=request.access.workspace)).data)
+
+    @extend_schema(request=s.SafetyPolicySerializer, responses={200: s.SafetyPolicySerializer},
+                   summary="Change the safety policy (any subset of its fields)")
+    def patch(self, request):
+        policy = safety_policy_get(workspace=request.access.workspace)
+        body = s.SafetyPolicySerializer(policy, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        policy = safety_policy_update(access=request.access, **body.validated_data)
+        return Response(s.SafetyPolicySerializer(policy).data)
 
 
 # -- the publication feed --------------------------------------------------------------

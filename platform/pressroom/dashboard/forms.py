@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from pressroom.accounts.models import Scope
+from pressroom.safety.models import HARM_CATEGORIES, banned_topics_problem
 
 JSON_HELP = "JSON."
 TUNING_FIELDS = ("variants", "seed")
@@ -56,6 +57,44 @@ class PairsField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         return "\n".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
+
+
+class TopicsField(forms.CharField):
+    """Banned topics, one per line: the topic in plain words, then optional example
+    sentences after "|"; a line that starts with "block:" blocks instead of flagging."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def to_python(self, value: Any) -> list[dict]:
+        topics = []
+        for line in (super().to_python(value) or "").splitlines():
+            if not line.strip():
+                continue
+            action, colon, rest = line.partition(":")
+            blocked = bool(colon) and action.strip().lower() == "block"
+            topic, *examples = [part.strip() for part in (rest if blocked else line).split("|")]
+            entry: dict[str, Any] = {"topic": topic, "action": "block" if blocked else "flag"}
+            if any(examples):
+                entry["examples"] = [e for e in examples if e]
+            topics.append(entry)
+        return topics
+
+    def validate(self, value: list[dict]) -> None:
+        super().validate(value)
+        problem = banned_topics_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+
+    def prepare_value(self, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return "\n".join(("block: " if t.get("action") == "block" else "") + " | ".join([t["topic"], *t.get("examples", [])])
+                         for t in value)
+
+
+def _threshold_field(label: str, help_text: str = "") -> forms.FloatField:
+    return forms.FloatField(min_value=0, max_value=1, label=label, help_text=help_text,
+                            widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
 
 
 def _refuse_constant(name: str):
@@ -191,11 +230,17 @@ class SafetyPolicyForm(forms.Form):
     competitor_names = LinesField(required=False, help_text="Flagged for review. One per line.")
     required_disclaimers = PairsField(required=False, help_text="'use-case key: phrase' per line, e.g. 'marketing.ad_copy: Terms apply.'")
     max_chars = forms.IntegerField(required=False, min_value=1, help_text="Longest text any artifact may have.")
-    toxicity_flag = forms.FloatField(min_value=0, max_value=1, label="Toxicity flag threshold",
-                                     help_text="Changing it sets every toxicity category.",
-                                     widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
-    toxicity_block = forms.FloatField(min_value=0, max_value=1, label="Toxicity block threshold",
-                                      widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
+    toxicity_flag = _threshold_field("Toxicity flag threshold", "Changing it sets every toxicity category.")
+    toxicity_block = _threshold_field("Toxicity block threshold")
+    harm_flag = _threshold_field("Harmful intent flag threshold",
+                                 "Threats, incitement, self-harm, hate, harassment, sexual content. Changing it sets every category.")
+    harm_block = _threshold_field("Harmful intent block threshold")
+    banned_topics = TopicsField(
+        required=False, label="Banned topics",
+        help_text='One topic per line in plain words, example sentences after "|"; start with "block:" to block. '
+                  'e.g. claims that a product cures a disease | This tea cures diabetes.',
+    )
+    topic_threshold = _threshold_field("Banned-topic similarity", "Lower catches more (and flags more by mistake).")
 
     @classmethod
     def initial_from(cls, policy) -> dict[str, Any]:
@@ -203,14 +248,17 @@ class SafetyPolicyForm(forms.Form):
         return {"auto_approve": policy.auto_approve, "banned_terms": policy.banned_terms,
                 "competitor_names": policy.competitor_names, "required_disclaimers": disclaimers,
                 "max_chars": policy.max_chars, "toxicity_flag": policy.toxicity_flag_thresholds.get("toxicity", 0.5),
-                "toxicity_block": policy.toxicity_block_thresholds.get("toxicity", 0.85)}
+                "toxicity_block": policy.toxicity_block_thresholds.get("toxicity", 0.85),
+                "harm_flag": min(policy.harm_flag_thresholds.values(), default=0.5),
+                "harm_block": min(policy.harm_block_thresholds.values(), default=0.9),
+                "banned_topics": policy.banned_topics, "topic_threshold": policy.topic_threshold}
 
     def changes_for(self, policy) -> dict[str, Any]:
         """Only the fields the admin changed, so per-category thresholds set elsewhere (the
         admin, the API) survive an unrelated save. A changed threshold applies to every category."""
         data, changed = self.cleaned_data, set(self.changed_data)
-        changes: dict[str, Any] = {name: data[name] for name in ("auto_approve", "banned_terms", "competitor_names", "max_chars")
-                                   if name in changed}
+        changes: dict[str, Any] = {name: data[name] for name in (
+            "auto_approve", "banned_terms", "competitor_names", "max_chars", "banned_topics", "topic_threshold") if name in changed}
         if "required_disclaimers" in changed:
             changes["required_disclaimers"] = {key: [p.strip() for p in value.split(";") if p.strip()]
                                                for key, value in data["required_disclaimers"].items()}
@@ -218,6 +266,9 @@ class SafetyPolicyForm(forms.Form):
             changes["toxicity_flag_thresholds"] = {category: data["toxicity_flag"] for category in policy.toxicity_flag_thresholds}
         if "toxicity_block" in changed:
             changes["toxicity_block_thresholds"] = {category: data["toxicity_block"] for category in policy.toxicity_block_thresholds}
+        for name in ("harm_flag", "harm_block"):
+            if name in changed:
+                changes[f"{name}_thresholds"] = {category: data[name] for category in HARM_CATEGORIES}
         return changes
 
 

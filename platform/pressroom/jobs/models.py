@@ -210,6 +210,8 @@ class WorkerHeartbeat(models.Model):
     queues = models.JSONField(default=list)
     device = models.CharField(max_length=64, blank=True)
     loaded_models = models.JSONField(default=list)
+    # check name -> the model or rules that score it in this worker.
+    safety_scorers = models.JSONField(default=dict, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField()

@@ -15,6 +15,7 @@ from kombu.exceptions import ChannelError
 from pressroom.celery import app
 from pressroom.conf import pressroom_settings
 from pressroom.jobs.models import Job, JobStatus, WorkerHeartbeat
+from pressroom.safety.status import web_safety_scorers
 
 logger = logging.getLogger(__name__)
 RECENT = timedelta(minutes=2)
@@ -22,7 +23,8 @@ RECENT = timedelta(minutes=2)
 
 @transaction.atomic
 def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, devices: list[str] | None = None,
-                            loaded_models: list[str] | None = None, pid: int | None = None) -> None:
+                            loaded_models: list[str] | None = None, pid: int | None = None,
+                            safety_scorers: dict[str, str] | None = None) -> None:
     """Upsert a worker's report; fields left as None keep their last value. Models and
     devices are added to what the worker's other pool processes reported, not replacing it."""
     heartbeat, created = WorkerHeartbeat.objects.select_for_update().get_or_create(
@@ -32,7 +34,7 @@ def worker_heartbeat_record(*, name: str, queues: list[str] | None = None, devic
         heartbeat.loaded_models = sorted(set(heartbeat.loaded_models) | set(loaded_models))
     if devices is not None:
         heartbeat.device = ", ".join(sorted(set(filter(None, heartbeat.device.split(", "))) | set(devices)))
-    for field, value in (("queues", queues), ("pid", pid)):
+    for field, value in (("queues", queues), ("pid", pid), ("safety_scorers", safety_scorers)):
         if value is not None:
             setattr(heartbeat, field, value)
     heartbeat.save()
@@ -103,5 +105,6 @@ def platform_status() -> dict[str, Any]:
         "models": model_statuses(recent),
         "queues": queue_depths(),
         "workers": recent,
+        "web_safety_scorers": web_safety_scorers(),
         "stale_workers": list(WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - RECENT)[:20]),
     }

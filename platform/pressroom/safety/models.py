@@ -1,9 +1,15 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from pressroom.accounts.models import Workspace
 
 TOXICITY_CATEGORIES = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "sexual_explicit")
 PII_TYPES = ("email", "phone", "card", "iban")
+# The semantic harm check's categories (safety/checks/harm.py).
+HARM_CATEGORIES = ("threat", "incitement", "self_harm", "hate", "harassment", "sexual")
+MAX_BANNED_TOPICS = 50
+MAX_TOPIC_EXAMPLES = 20
+MAX_TOPIC_CHARS = 300
 
 
 class Decision(models.TextChoices):
@@ -26,6 +32,19 @@ def default_block_thresholds() -> dict:
     return {category: 0.85 for category in TOXICITY_CATEGORIES}
 
 
+# Chosen on the calibration split of bench/data (see its README): recall on block-worthy
+# texts against false positives on clean marketing copy.
+def default_harm_flag_thresholds() -> dict:
+    return {category: 0.5 for category in HARM_CATEGORIES}
+
+
+def default_harm_block_thresholds() -> dict:
+    return {category: 0.9 for category in HARM_CATEGORIES}
+
+
+DEFAULT_TOPIC_THRESHOLD = 0.5
+
+
 def default_pii_actions() -> dict:
     return {"email": PiiAction.FLAG, "phone": PiiAction.FLAG, "card": PiiAction.BLOCK, "iban": PiiAction.BLOCK}
 
@@ -46,10 +65,73 @@ class SafetyPolicy(models.Model):
     max_chars = models.PositiveIntegerField(null=True, blank=True)
     nsfw_flag_threshold = models.FloatField(default=0.5)
     nsfw_block_threshold = models.FloatField(default=0.85)
+    harm_flag_thresholds = models.JSONField(default=default_harm_flag_thresholds)
+    harm_block_thresholds = models.JSONField(default=default_harm_block_thresholds)
+    # [{"topic": "party politics", "examples": ["Vote for ..."], "action": "flag" | "block"}]
+    banned_topics = models.JSONField(default=list, blank=True)
+    topic_threshold = models.FloatField(
+        default=DEFAULT_TOPIC_THRESHOLD, help_text="Similarity (0-1) from which a sentence counts as on a banned topic."
+    )
+    # Raised by every change; verdicts record the version that judged them.
+    version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"Safety policy of {self.workspace}"
+
+    def clean(self) -> None:
+        errors = {}
+        for name, categories in (
+            ("toxicity_flag_thresholds", TOXICITY_CATEGORIES), ("toxicity_block_thresholds", TOXICITY_CATEGORIES),
+            ("harm_flag_thresholds", HARM_CATEGORIES), ("harm_block_thresholds", HARM_CATEGORIES),
+        ):
+            problem = thresholds_problem(getattr(self, name), categories)
+            if problem:
+                errors[name] = problem
+        problem = banned_topics_problem(self.banned_topics)
+        if problem:
+            errors["banned_topics"] = problem
+        if not 0 <= self.topic_threshold <= 1:
+            errors["topic_threshold"] = "Must be between 0 and 1."
+        if errors:
+            raise ValidationError(errors)
+
+
+def thresholds_problem(value, categories) -> str:
+    """Why a thresholds mapping is unusable, or ""."""
+    if not isinstance(value, dict):
+        return "Must be an object of category: number."
+    unknown = sorted(set(value) - set(categories))
+    if unknown:
+        return f"Unknown categories: {', '.join(unknown)} (known: {', '.join(categories)})."
+    for category, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 1:
+            return f"{category}: must be a number between 0 and 1."
+    return ""
+
+
+def banned_topics_problem(value) -> str:
+    """Why a banned-topics list is unusable, or ""."""
+    if not isinstance(value, list):
+        return "Must be a list of topics."
+    if len(value) > MAX_BANNED_TOPICS:
+        return f"At most {MAX_BANNED_TOPICS} topics."
+    for number, topic in enumerate(value, start=1):
+        if not isinstance(topic, dict) or not isinstance(topic.get("topic"), str) or not topic["topic"].strip():
+            return f"Topic {number}: needs a non-empty \"topic\" text."
+        unknown = sorted(set(topic) - {"topic", "examples", "action"})
+        if unknown:
+            return f"Topic {number}: unknown keys {', '.join(unknown)}."
+        examples = topic.get("examples", [])
+        if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
+            return f"Topic {number}: examples must be a list of sentences."
+        if len(examples) > MAX_TOPIC_EXAMPLES:
+            return f"Topic {number}: at most {MAX_TOPIC_EXAMPLES} examples."
+        if any(len(text) > MAX_TOPIC_CHARS for text in [topic["topic"], *examples]):
+            return f"Topic {number}: each text at most {MAX_TOPIC_CHARS} characters."
+        if topic.get("action", "flag") not in ("flag", "block"):
+            return f"Topic {number}: action must be \"flag\" or \"block\"."
+    return ""
 
 
 class SafetyVerdict(models.Model):
@@ -65,6 +147,7 @@ class SafetyVerdict(models.Model):
     evidence = models.JSONField(default=list)
     scored_by = models.CharField(max_length=255, blank=True, help_text="Model or rule set that scored it.")
     error = models.TextField(blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True, help_text="The policy version that judged it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,15 +8,17 @@ from collections.abc import Iterator
 
 from pressroom.safety.checks.base import SafetyCheck
 from pressroom.safety.checks.brand import BrandCheck
+from pressroom.safety.checks.harm import HarmCheck
 from pressroom.safety.checks.images import NsfwImageCheck
 from pressroom.safety.checks.pii import PiiCheck
+from pressroom.safety.checks.topics import BannedTopicCheck
 from pressroom.safety.checks.toxicity import ToxicityCheck
 
 _extra_checks: list[tuple[int, SafetyCheck]] = []
 
 
 def core_checks() -> list[SafetyCheck]:
-    return [ToxicityCheck(), PiiCheck(), BrandCheck(), NsfwImageCheck()]
+    return [ToxicityCheck(), HarmCheck(), BannedTopicCheck(), PiiCheck(), BrandCheck(), NsfwImageCheck()]
 
 
 def register_safety_check(check: SafetyCheck, order: int = 100) -> SafetyCheck:

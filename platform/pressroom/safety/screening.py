@@ -75,6 +75,18 @@ def _check_results(check: SafetyCheck, future: Future, subjects: list[Subject], 
         return [check.failed_closed(f"{type(error).__name__}: {error}") for _ in subjects]
 
 
+def screen_prepare(subjects: list[Subject], checks: list[SafetyCheck] | None = None) -> None:
+    """Let checks do their policy-independent work over a whole batch at once. A failure
+    here costs nothing: `screen` runs the check again and fails closed if it must."""
+    for check in checks if checks is not None else all_checks():
+        batch = [subject for subject in subjects if _applies(check, subject)]
+        if batch:
+            try:
+                check.prepare(batch)
+            except Exception:  # noqa: BLE001
+                logger.warning("Safety check %s could not prepare a batch", check.name, exc_info=True)
+
+
 def screen(subjects: list[Subject], policy, checks: list[SafetyCheck] | None = None) -> list[Screening]:
     """Every check runs once over all the subjects it applies to (batched); the checks run
     side by side, and all must answer within SAFETY_CHECK_TIMEOUT_SECONDS."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from pressroom.accounts.models import Role, Workspace
+from pressroom.accounts.models import Scope, Workspace
 from pressroom.audit.services import Actor, audit_record
 from pressroom.core.errors import InputInvalid
 from pressroom.plugins import UseCase
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 POLICY_FIELDS = (
     "auto_approve", "toxicity_flag_thresholds", "toxicity_block_thresholds", "pii_actions", "banned_terms",
     "competitor_names", "required_disclaimers", "max_chars", "nsfw_flag_threshold", "nsfw_block_threshold",
+    "harm_flag_thresholds", "harm_block_thresholds", "banned_topics", "topic_threshold",
 )
 
 
@@ -41,8 +43,9 @@ def safety_policy_get(*, workspace: Workspace | int) -> SafetyPolicy:
 
 @transaction.atomic
 def safety_policy_update(*, access: Access, **changes: Any) -> SafetyPolicy:
-    """Change a workspace's policy (admins only); audited with the values before and after."""
-    access.require_role(Role.ADMIN)
+    """Change a workspace's policy (admins, or a key with policy:manage); the version goes up
+    and the change is audited with the values before and after."""
+    access.require(Scope.POLICY_MANAGE)
     workspace = access.workspace
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
@@ -51,11 +54,15 @@ def safety_policy_update(*, access: Access, **changes: Any) -> SafetyPolicy:
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
         setattr(policy, name, value)
-    policy.full_clean()
+    policy.version += 1
+    try:
+        policy.full_clean()
+    except ValidationError as error:
+        raise InputInvalid("The safety policy is invalid.", error.message_dict) from error
     policy.save()
     audit_record(
         workspace_id=workspace.pk, action="workspace.policy_changed", object_type="safety_policy",
-        object_id=policy.pk, actor=access.actor, data={"before": before, "after": changes},
+        object_id=policy.pk, actor=access.actor, data={"version": policy.version, "before": before, "after": changes},
     )
     return policy
 
@@ -71,6 +78,7 @@ def _input_subjects(value: Any, path: str, use_case: str) -> list[Subject]:
 @dataclass
 class InputScreening:
     screenings: list[Screening] = field(default_factory=list)
+    policy: SafetyPolicy | None = None
 
     @property
     def decision(self) -> str:
@@ -80,16 +88,17 @@ class InputScreening:
 
     def save_for(self, job: "Job") -> None:
         SafetyVerdict.objects.bulk_create(
-            verdict_from_result(result, workspace_id=job.workspace_id, job=job)
+            verdict_from_result(result, self.policy, workspace_id=job.workspace_id, job=job)
             for screening in self.screenings for result in screening.results
         )
 
 
-def verdict_from_result(result, **subject) -> SafetyVerdict:
+def verdict_from_result(result, policy: SafetyPolicy | None, **subject) -> SafetyVerdict:
     data = result.as_dict()
     return SafetyVerdict(
         check_name=result.check, decision=result.decision, scores=data["scores"], thresholds=data["thresholds"],
-        evidence=data["evidence"], scored_by=result.scored_by, error=result.error, **subject,
+        evidence=data["evidence"], scored_by=result.scored_by, error=result.error,
+        policy_version=policy.version if policy else None, **subject,
     )
 
 
@@ -97,7 +106,8 @@ def job_input_screen(*, workspace: Workspace, use_case: UseCase, validated_input
     """Screen every text field of a job's input before any model time is spent.
     A blocked field refuses the job with the rule and the reason; the refusal is audited."""
     subjects = _input_subjects(validated_input, "", use_case.key)
-    screening = InputScreening(screen(subjects, safety_policy_get(workspace=workspace)) if subjects else [])
+    policy = safety_policy_get(workspace=workspace)
+    screening = InputScreening(screen(subjects, policy) if subjects else [], policy)
     blocked = [s for s in screening.screenings if s.decision == "block"]
     if blocked:
         errors: dict[str, list[str]] = {}
@@ -126,9 +136,11 @@ def jobs_input_rescreen(*, jobs: list["Job"]) -> dict[Any, str]:
         by_workspace.setdefault(job.workspace_id, []).append((job, subject))
     blocked: dict[Any, str] = {}
     for workspace_id, pairs in by_workspace.items():
-        screenings = screen([subject for _, subject in pairs], safety_policy_get(workspace=workspace_id))
+        policy = safety_policy_get(workspace=workspace_id)
+        screenings = screen([subject for _, subject in pairs], policy)
         SafetyVerdict.objects.bulk_create(
-            verdict_from_result(result, workspace_id=workspace_id, job=job) for (job, _), sc in zip(pairs, screenings) for result in sc.results
+            verdict_from_result(result, policy, workspace_id=workspace_id, job=job)
+            for (job, _), sc in zip(pairs, screenings) for result in sc.results
         )
         for (job, subject), sc in zip(pairs, screenings):
             if sc.decision == "block" and job.pk not in blocked:

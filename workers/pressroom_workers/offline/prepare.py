@@ -16,19 +16,29 @@ BUILDERS: dict[str, Callable[[Path], dict]] = {
     "all-minilm-l6-v2": build_minilm,
     "tiny-sd-placeholder": build_tiny_sd,
 }
+# Raised when a builder starts producing more (MiniLM gained its ONNX encoder in 2), so a
+# folder built by an older Pressroom is rebuilt instead of being taken as complete.
+BUILD_REVISIONS: dict[str, int] = {"all-minilm-l6-v2": 2}
+
+
+def _is_complete(target: Path, name: str) -> bool:
+    marker = target / MARKER_FILE
+    if not marker.exists():
+        return False
+    return json.loads(marker.read_text()).get("build", 1) >= BUILD_REVISIONS.get(name, 1)
 
 
 def prepare_model(root: Path, name: str, *, force: bool = False) -> tuple[Path, bool]:
     """Build one default model folder; returns (folder, built). A folder is complete
     only once its marker file exists, so an interrupted build is redone."""
     target = root / name
-    if (target / MARKER_FILE).exists() and not force:
+    if _is_complete(target, name) and not force:
         return target, False
     scratch = root / f".{name}.partial"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     marker = BUILDERS[name](scratch)
-    (scratch / MARKER_FILE).write_text(json.dumps({"name": name, **marker}, indent=2))
+    (scratch / MARKER_FILE).write_text(json.dumps({"name": name, "build": BUILD_REVISIONS.get(name, 1), **marker}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)
     return target, True

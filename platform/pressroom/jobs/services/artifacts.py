@@ -27,7 +27,7 @@ from pressroom.publishing.services import feed_append, webhook_event_emit
 from pressroom.safety.checks.base import CheckResult, Subject, worst_decision
 from pressroom.safety.checks.pii import redact
 from pressroom.safety.models import SafetyPolicy, SafetyVerdict
-from pressroom.safety.screening import Screening, screen
+from pressroom.safety.screening import Screening, screen, screen_prepare
 from pressroom.safety.services import safety_policy_get, verdict_from_result
 
 SCREEN_TASK = "pressroom.safety.screen_artifacts"
@@ -54,11 +54,14 @@ def artifacts_screen(*, artifact_ids: list, actor: Actor = SYSTEM) -> list[Artif
     by_workspace: dict[int, list[Artifact]] = {}
     for artifact in artifacts:
         by_workspace.setdefault(artifact.workspace_id, []).append(artifact)
+    subjects = {artifact.pk: artifact_subjects(artifact) for artifact in artifacts}
+    # Model work that does not depend on the policy runs once for every workspace's artifacts.
+    screen_prepare([s for per in subjects.values() for s in per])
     for workspace_id, group in by_workspace.items():
         policy = safety_policy_get(workspace=workspace_id)
-        subjects = [artifact_subjects(artifact) for artifact in group]
-        screenings = iter(screen([s for per in subjects for s in per], policy))
-        for artifact, per in zip(group, subjects):
+        screenings = iter(screen([s for artifact in group for s in subjects[artifact.pk]], policy))
+        for artifact in group:
+            per = subjects[artifact.pk]
             artifact_screen_apply(artifact=artifact, screenings=[next(screenings) for _ in per], policy=policy, actor=actor)
     return artifacts
 
@@ -81,7 +84,8 @@ def artifact_screen_apply(*, artifact: Artifact, screenings: list[Screening], po
     if artifact.status != ArtifactStatus.SCREENING:
         return artifact  # already screened (a redelivered screening task)
     SafetyVerdict.objects.bulk_create(
-        verdict_from_result(result, workspace_id=artifact.workspace_id, artifact=artifact) for s in screenings for result in s.results
+        verdict_from_result(result, policy, workspace_id=artifact.workspace_id, artifact=artifact)
+        for s in screenings for result in s.results
     )
     decision = worst_decision([s.decision for s in screenings])
     reasons = [r for s in screenings for r in s.reasons]

@@ -64,6 +64,10 @@ class SafetyCheck:
     def run(self, subjects: list[Subject], policy: SafetyPolicy) -> list[CheckResult]:
         raise NotImplementedError
 
+    def prepare(self, subjects: list[Subject]) -> None:
+        """Policy-independent model work for a batch that spans workspaces (e.g. embedding
+        every sentence once); `run` then finds it cached. Optional."""
+
     def failed_closed(self, error: str) -> CheckResult:
         """A check that cannot give an answer sends the subject to human review."""
         return CheckResult(self.name, "flag", error=error, reason=f"{self.name} check could not run: {error}")

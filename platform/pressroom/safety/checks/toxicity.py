@@ -53,6 +53,13 @@ def current_toxicity_scorer() -> ToxicityScorer:
     return _scorer
 
 
+def current_scorer_description() -> str:
+    """Without loading a model: the installed scorer, or the baseline a first use would load."""
+    if _scorer is None:
+        return ProfanityBaselineScorer.name
+    return _scorer.name + (f" [{_scorer_note}]" if _scorer_note else "")
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in SENTENCE.finditer(text) if m.group().strip()]
 

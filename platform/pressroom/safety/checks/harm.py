@@ -1,0 +1,172 @@
+"""Harmful intent, by meaning rather than by words: threats, incitement, self-harm
+encouragement, hate, harassment and sexual content.
+
+Each sentence (and, for a short text of several sentences, the whole text) is embedded
+with the offline sentence encoder and scored by a linear probe per category, trained on
+the documented exemplars in `safety/data/harm_exemplars.json` against a contrast set of
+benign copy (marketing idioms such as "a killer deal" included). The thresholds come
+from the workspace policy; evidence names the sentence and the exemplar it is closest
+to. Where detoxify also runs, the combined decision is the most severe of the two.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pressroom.safety.models import HARM_CATEGORIES
+from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
+from pressroom.safety.semantic import SentenceEncoder, current_sentence_encoder, embed, fingerprint, sentence_spans
+
+EXEMPLARS_PATH = Path(__file__).resolve().parents[1] / "data" / "harm_exemplars.json"
+# Whole texts up to this length are scored as one unit too (a threat split over two
+# sentences); longer texts only sentence by sentence.
+WHOLE_TEXT_MAX_CHARS = 600
+# The probe's regularisation (chosen on the calibration split, see bench/data/README.md).
+PROBE_C = 4.0
+
+
+@dataclass(frozen=True)
+class Unit:
+    subject: int
+    start: int
+    end: int
+
+
+class HarmProbe:
+    """One logistic regression per category (that category against everything else,
+    benign copy and the other categories), on normalised sentence embeddings."""
+
+    def __init__(self, encoder: SentenceEncoder, exemplars: dict) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        texts, labels = _training_rows(exemplars)
+        vectors = embed(texts, encoder)
+        self.exemplar_texts, self.exemplar_labels, self.exemplar_vectors = texts, np.array(labels), vectors
+        self.models = []
+        for category in HARM_CATEGORIES:
+            target = (self.exemplar_labels == category).astype(int)
+            model = LogisticRegression(C=PROBE_C, class_weight="balanced", max_iter=2000)
+            self.models.append(model.fit(vectors, target))
+        self.name = f"harm probe on {encoder.name}, {len(texts)} exemplars {fingerprint(*texts)}"
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """(units, categories) probabilities."""
+        if not len(vectors):
+            return np.zeros((0, len(HARM_CATEGORIES)))
+        return np.stack([model.predict_proba(vectors)[:, 1] for model in self.models], axis=1)
+
+    def nearest(self, vector: np.ndarray, category: str) -> tuple[str, float]:
+        rows = np.flatnonzero(self.exemplar_labels == category)
+        similarities = self.exemplar_vectors[rows] @ vector
+        best = int(np.argmax(similarities))
+        return self.exemplar_texts[rows[best]], float(similarities[best])
+
+
+def _training_rows(exemplars: dict) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for category in HARM_CATEGORIES:
+        for text in exemplars["categories"][category]:
+            texts.append(text)
+            labels.append(category)
+    for text in exemplars["benign"]:
+        texts.append(text)
+        labels.append("benign")
+    return texts, labels
+
+
+_probe: HarmProbe | None = None
+_probe_encoder: SentenceEncoder | None = None
+_probe_lock = threading.Lock()
+
+
+def current_harm_probe() -> HarmProbe:
+    """Trained once per process (about two seconds), again if the encoder changes."""
+    global _probe, _probe_encoder
+    encoder = current_sentence_encoder()
+    with _probe_lock:
+        if _probe is None or _probe_encoder is not encoder:
+            _probe = HarmProbe(encoder, json.loads(EXEMPLARS_PATH.read_text()))
+            _probe_encoder = encoder
+        return _probe
+
+
+def scoring_units(subjects: list[Subject]) -> list[Unit]:
+    """Every sentence of every subject, and short multi-sentence texts whole."""
+    units = []
+    for index, subject in enumerate(subjects):
+        if not any(ch.isspace() for ch in subject.text.strip()):
+            continue  # one word or an identifier (a SKU, a colour) carries no intent to score
+        spans = sentence_spans(subject.text)
+        units.extend(Unit(index, start, end) for start, end in spans)
+        if len(spans) > 1 and len(subject.text) <= WHOLE_TEXT_MAX_CHARS:
+            units.append(Unit(index, spans[0][0], spans[-1][1]))
+    return units
+
+
+def threshold_decision(score: float, flag: float | None, block: float | None) -> str:
+    if block is not None and score >= block:
+        return "block"
+    if flag is not None and score >= flag:
+        return "flag"
+    return "pass"
+
+
+def unit_texts(subjects: list[Subject], units: list[Unit]) -> list[str]:
+    return [subjects[u.subject].text[u.start : u.end] for u in units]
+
+
+class HarmCheck(SafetyCheck):
+    name = "harm"
+
+    def prepare(self, subjects: list[Subject]) -> None:
+        embed(unit_texts(subjects, scoring_units(subjects)))
+
+    def run(self, subjects: list[Subject], policy) -> list[CheckResult]:
+        probe = current_harm_probe()
+        units = scoring_units(subjects)
+        vectors = embed(unit_texts(subjects, units))
+        unit_scores = probe.scores(vectors)
+        by_subject: dict[int, list[int]] = {}
+        for row, unit in enumerate(units):
+            by_subject.setdefault(unit.subject, []).append(row)
+        return [
+            self._result(subject, [units[r] for r in by_subject.get(i, [])], unit_scores[by_subject.get(i, [])],
+                         vectors[by_subject.get(i, [])], probe, policy)
+            for i, subject in enumerate(subjects)
+        ]
+
+    def _result(self, subject, units, scores, vectors, probe, policy) -> CheckResult:
+        flag, block = policy.harm_flag_thresholds, policy.harm_block_thresholds
+        best = scores.max(axis=0) if len(scores) else np.zeros(len(HARM_CATEGORIES))
+        decisions, evidence = [], []
+        for column, category in enumerate(HARM_CATEGORIES):
+            if not len(scores):
+                break
+            row = int(np.argmax(scores[:, column]))
+            score = float(scores[row, column])
+            decision = threshold_decision(score, flag.get(category), block.get(category))
+            if decision == "pass":
+                continue
+            decisions.append(decision)
+            unit = units[row]
+            example, similarity = probe.nearest(vectors[row], category)
+            limit = block[category] if decision == "block" else flag[category]
+            evidence.append(Evidence(
+                unit.start, unit.end, subject.text[unit.start : unit.end],
+                f"{category.replace('_', ' ')} {score:.2f} ≥ {decision} {limit} (close to “{example}”, {similarity:.2f})",
+                category,
+            ))
+        evidence.sort(key=lambda item: item.start)
+        return CheckResult(
+            check=self.name,
+            decision=worst_decision(decisions),
+            scores={category: round(float(value), 4) for category, value in zip(HARM_CATEGORIES, best)},
+            thresholds={"flag": flag, "block": block},
+            evidence=evidence,
+            scored_by=probe.name,
+            reason="; ".join(item.reason for item in evidence),
+        )

@@ -1,0 +1,161 @@
+"""Sentence embeddings for the semantic checks (harm categories, banned topics).
+
+The encoder is an ONNX export of all-MiniLM-L6-v2 run by onnxruntime with the
+`tokenizers` library: web processes screen job inputs with it without importing torch,
+and workers screen artifacts with the same model, so both give the same verdicts.
+Embeddings are mean-pooled and L2-normalised, as sentence-transformers does for this
+model, so a dot product is the cosine similarity.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from pressroom.conf import pressroom_settings
+
+# A sentence: up to its end mark or a line break. Shared by the semantic checks.
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+MAX_TOKENS = 128
+BATCH_SIZE = 64
+
+
+class SentenceEncoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EncoderNotAvailable(RuntimeError):
+    """The configured ONNX encoder is not on disk (run `manage.py prepare_models`)."""
+
+
+class OnnxSentenceEncoder:
+    def __init__(self, folder: Path, *, threads: int = 0) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model, tokenizer_file = folder / "model.onnx", folder / "tokenizer.json"
+        if not model.exists() or not tokenizer_file.exists():
+            raise EncoderNotAvailable(
+                f"No ONNX sentence encoder in {folder} (model.onnx and tokenizer.json); run `manage.py prepare_models`."
+            )
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        self.session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.name = f"{_model_name(folder)} (onnxruntime)"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised embeddings, in order. Texts are sorted by length into batches, so a
+        batch pads to similar lengths."""
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            chunk = order[start : start + BATCH_SIZE]
+            out[chunk] = self._encode_batch([texts[i] for i in chunk])
+        return out
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.session.get_outputs()[0].shape[-1])
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def _model_name(folder: Path) -> str:
+    source = folder.parent if folder.name == "onnx" else folder
+    return source.name
+
+
+def encoder_folder() -> Path:
+    folder = Path(pressroom_settings.SEMANTIC_ENCODER)
+    return folder if folder.is_absolute() else pressroom_settings.model_root / folder
+
+
+_encoder: SentenceEncoder | None = None
+_encoder_lock = threading.Lock()
+
+
+def install_sentence_encoder(encoder: SentenceEncoder | None) -> None:
+    global _encoder
+    with _encoder_lock:
+        _encoder = encoder
+        _cache.clear()
+
+
+def current_sentence_encoder() -> SentenceEncoder:
+    """Loaded once per process, on first use (a web process that never screens text never loads it)."""
+    global _encoder
+    with _encoder_lock:
+        if _encoder is None:
+            _encoder = OnnxSentenceEncoder(encoder_folder())
+        return _encoder
+
+
+class _EmbeddingCache:
+    """Recent sentence embeddings, so the harm and topic checks encode a sentence once
+    per screening and repeated phrases (topics, boilerplate) are not encoded again."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self.items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        self.items.clear()
+
+    def embed(self, encoder: SentenceEncoder, texts: list[str]) -> np.ndarray:
+        # One lock around lookup and encoding: the two semantic checks run side by side
+        # on the same sentences; the second one waits and then finds them here.
+        with self.lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self.items))
+            if missing:
+                for text, vector in zip(missing, encoder.encode(missing)):
+                    self.items[text] = vector
+            vectors = [self.items[t] for t in texts]
+            for text in texts:
+                self.items.move_to_end(text)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
+
+_cache = _EmbeddingCache()
+
+
+def embed(texts: list[str], encoder: SentenceEncoder | None = None) -> np.ndarray:
+    return _cache.embed(encoder or current_sentence_encoder(), texts)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Each sentence's (start, end) without surrounding blanks."""
+    spans = []
+    for match in SENTENCE.finditer(text):
+        piece = match.group()
+        if piece.strip():
+            start = match.start() + len(piece) - len(piece.lstrip())
+            spans.append((start, match.start() + len(piece.rstrip())))
+    return spans
+
+
+def fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]
