@@ -92,8 +92,8 @@ class TopicsField(forms.CharField):
                          for t in value)
 
 
-def _threshold_field(label: str, help_text: str = "") -> forms.FloatField:
-    return forms.FloatField(min_value=0, max_value=1, label=label, help_text=help_text,
+def _threshold_field(label: str, help_text: str = "", required: bool = True) -> forms.FloatField:
+    return forms.FloatField(min_value=0, max_value=1, label=label, help_text=help_text, required=required,
                             widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
 
 
@@ -232,15 +232,18 @@ class SafetyPolicyForm(forms.Form):
     max_chars = forms.IntegerField(required=False, min_value=1, help_text="Longest text any artifact may have.")
     toxicity_flag = _threshold_field("Toxicity flag threshold", "Changing it sets every toxicity category.")
     toxicity_block = _threshold_field("Toxicity block threshold")
+    # Not required: left empty, a threshold keeps its value.
     harm_flag = _threshold_field("Harmful intent flag threshold",
-                                 "Threats, incitement, self-harm, hate, harassment, sexual content. Changing it sets every category.")
-    harm_block = _threshold_field("Harmful intent block threshold")
+                                 "Threats, incitement, self-harm, hate, harassment, sexual content. Changing it sets every category.",
+                                 required=False)
+    harm_block = _threshold_field("Harmful intent block threshold", required=False)
     banned_topics = TopicsField(
         required=False, label="Banned topics",
         help_text='One topic per line in plain words, example sentences after "|"; start with "block:" to block. '
                   'e.g. claims that a product cures a disease | This tea cures diabetes.',
     )
-    topic_threshold = _threshold_field("Banned-topic similarity", "Lower catches more (and flags more by mistake).")
+    topic_threshold = _threshold_field("Banned-topic similarity", "Lower catches more (and flags more by mistake).",
+                                       required=False)
 
     @classmethod
     def initial_from(cls, policy) -> dict[str, Any]:
@@ -258,7 +261,9 @@ class SafetyPolicyForm(forms.Form):
         admin, the API) survive an unrelated save. A changed threshold applies to every category."""
         data, changed = self.cleaned_data, set(self.changed_data)
         changes: dict[str, Any] = {name: data[name] for name in (
-            "auto_approve", "banned_terms", "competitor_names", "max_chars", "banned_topics", "topic_threshold") if name in changed}
+            "auto_approve", "banned_terms", "competitor_names", "max_chars", "banned_topics") if name in changed}
+        if "topic_threshold" in changed and data["topic_threshold"] is not None:
+            changes["topic_threshold"] = data["topic_threshold"]
         if "required_disclaimers" in changed:
             changes["required_disclaimers"] = {key: [p.strip() for p in value.split(";") if p.strip()]
                                                for key, value in data["required_disclaimers"].items()}
@@ -267,7 +272,7 @@ class SafetyPolicyForm(forms.Form):
         if "toxicity_block" in changed:
             changes["toxicity_block_thresholds"] = {category: data["toxicity_block"] for category in policy.toxicity_block_thresholds}
         for name in ("harm_flag", "harm_block"):
-            if name in changed:
+            if name in changed and data[name] is not None:
                 changes[f"{name}_thresholds"] = {category: data[name] for category in HARM_CATEGORIES}
         return changes
 

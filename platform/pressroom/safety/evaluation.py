@@ -7,7 +7,6 @@ defaults), then rows `{"text", "category", "expected": "review" | "pass"}`. A ro
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -49,9 +48,7 @@ def _rate(numerator: int, denominator: int) -> float:
 def evaluate_labelled_set(path: Path) -> dict[str, Any]:
     policy_fields, rows = load_labelled_set(path)
     policy = SafetyPolicy(**policy_fields)
-    started = time.perf_counter()
     screenings = screen([Subject(text=row["text"], label="artifact") for row in rows], policy)
-    seconds = time.perf_counter() - started
     counts: Counter = Counter()
     by_category: dict[str, Counter] = {}
     mistakes = []
@@ -79,7 +76,6 @@ def evaluate_labelled_set(path: Path) -> dict[str, Any]:
         },
         "false_positive_rate_clean": _rate(clean["fp"], clean["fp"] + clean["tn"]),
         "false_positive_rate_pass": _rate(counts["fp"], counts["fp"] + counts["tn"]),
-        "texts_per_second": round(len(rows) / seconds, 1) if seconds else None,
         "scored_by": {check: sorted({r.scored_by for s in screenings for r in s.results if r.check == check})
                       for check in sorted({r.check for s in screenings for r in s.results})},
         "mistakes": mistakes,

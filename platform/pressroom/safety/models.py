@@ -35,14 +35,14 @@ def default_block_thresholds() -> dict:
 # Chosen on the calibration split of bench/data (see its README): recall on block-worthy
 # texts against false positives on clean marketing copy.
 def default_harm_flag_thresholds() -> dict:
-    return {category: 0.5 for category in HARM_CATEGORIES}
+    return {category: 0.3 for category in HARM_CATEGORIES}
 
 
 def default_harm_block_thresholds() -> dict:
-    return {category: 0.9 for category in HARM_CATEGORIES}
+    return {category: 0.8 for category in HARM_CATEGORIES}
 
 
-DEFAULT_TOPIC_THRESHOLD = 0.5
+DEFAULT_TOPIC_THRESHOLD = 0.25
 
 
 def default_pii_actions() -> dict:

@@ -45,6 +45,7 @@ class OnnxSentenceEncoder:
             raise EncoderNotAvailable(
                 f"No ONNX sentence encoder in {folder} (model.onnx and tokenizer.json); run `manage.py prepare_models`."
             )
+        self.model_path = model
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()

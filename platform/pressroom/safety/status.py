@@ -2,19 +2,16 @@
 workers' heartbeat. Nothing here loads a model."""
 from __future__ import annotations
 
-import json
-
 from pressroom.safety.semantic import encoder_folder
 
 
 def semantic_scorer_description() -> str:
-    from pressroom.safety.checks.harm import EXEMPLARS_PATH
+    from pressroom.safety.checks.harm import training_rows, load_exemplars
 
     folder = encoder_folder()
     if not (folder / "model.onnx").exists():
         return f"unavailable: no ONNX encoder in {folder} (run manage.py prepare_models); texts are flagged for review"
-    exemplars = json.loads(EXEMPLARS_PATH.read_text())
-    count = sum(len(v) for v in exemplars["categories"].values()) + len(exemplars["benign"])
+    count = len(training_rows(load_exemplars())[0])
     return f"linear probe on {folder.parent.name if folder.name == 'onnx' else folder.name} (onnxruntime), {count} exemplars"
 
 

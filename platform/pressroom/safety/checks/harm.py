@@ -2,31 +2,37 @@
 encouragement, hate, harassment and sexual content.
 
 Each sentence (and, for a short text of several sentences, the whole text) is embedded
-with the offline sentence encoder and scored by a linear probe per category, trained on
-the documented exemplars in `safety/data/harm_exemplars.json` against a contrast set of
-benign copy (marketing idioms such as "a killer deal" included). The thresholds come
+with the offline sentence encoder and scored by a linear probe (multinomial logistic
+regression over the six categories and "benign"), trained on the documented exemplars in
+`safety/data/harm_exemplars*.json`. Benign copy competes for every sentence (marketing
+idioms such as "a killer deal" included), so text unlike anything harmful stays benign
+instead of being pushed into the nearest category. The thresholds come
 from the workspace policy; evidence names the sentence and the exemplar it is closest
 to. Where detoxify also runs, the combined decision is the most severe of the two.
 """
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pressroom.safety.models import HARM_CATEGORIES
 from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
+from pressroom.safety.models import HARM_CATEGORIES
 from pressroom.safety.semantic import SentenceEncoder, current_sentence_encoder, embed, fingerprint, sentence_spans
 
-EXEMPLARS_PATH = Path(__file__).resolve().parents[1] / "data" / "harm_exemplars.json"
+logger = logging.getLogger(__name__)
+EXEMPLARS_FOLDER = Path(__file__).resolve().parents[1] / "data"
 # Whole texts up to this length are scored as one unit too (a threat split over two
 # sentences); longer texts only sentence by sentence.
 WHOLE_TEXT_MAX_CHARS = 600
 # The probe's regularisation (chosen on the calibration split, see bench/data/README.md).
-PROBE_C = 4.0
+PROBE_C = 16.0
 
 
 @dataclass(frozen=True)
@@ -36,28 +42,37 @@ class Unit:
     end: int
 
 
-class HarmProbe:
-    """One logistic regression per category (that category against everything else,
-    benign copy and the other categories), on normalised sentence embeddings."""
+def class_weights(labels: list[str]) -> dict[str, float]:
+    """Each harm category weighs the same, and benign copy as much as all of them together:
+    harmful intent is rare in what a workspace screens, so "benign" must not be outvoted
+    six to one (measured on the calibration split: a third fewer false positives on clean
+    copy at the same recall as equal class weights)."""
+    counts = Counter(labels)
+    harmful = sum(counts[c] for c in HARM_CATEGORIES)
+    weights = {category: harmful / (len(HARM_CATEGORIES) * counts[category]) for category in HARM_CATEGORIES}
+    weights["benign"] = harmful / counts["benign"]
+    return weights
 
-    def __init__(self, encoder: SentenceEncoder, exemplars: dict) -> None:
+
+class HarmProbe:
+    """Multinomial logistic regression over the categories and "benign" on normalised
+    sentence embeddings."""
+
+    def __init__(self, encoder: SentenceEncoder, exemplars: list[dict]) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        texts, labels = _training_rows(exemplars)
-        vectors = embed(texts, encoder)
+        texts, labels = training_rows(exemplars)
+        vectors = exemplar_vectors(texts, encoder)
         self.exemplar_texts, self.exemplar_labels, self.exemplar_vectors = texts, np.array(labels), vectors
-        self.models = []
-        for category in HARM_CATEGORIES:
-            target = (self.exemplar_labels == category).astype(int)
-            model = LogisticRegression(C=PROBE_C, class_weight="balanced", max_iter=2000)
-            self.models.append(model.fit(vectors, target))
+        self.model = LogisticRegression(C=PROBE_C, class_weight=class_weights(labels), max_iter=5000).fit(vectors, labels)
+        self.columns = [list(self.model.classes_).index(category) for category in HARM_CATEGORIES]
         self.name = f"harm probe on {encoder.name}, {len(texts)} exemplars {fingerprint(*texts)}"
 
     def scores(self, vectors: np.ndarray) -> np.ndarray:
         """(units, categories) probabilities."""
         if not len(vectors):
             return np.zeros((0, len(HARM_CATEGORIES)))
-        return np.stack([model.predict_proba(vectors)[:, 1] for model in self.models], axis=1)
+        return self.model.predict_proba(vectors)[:, self.columns]
 
     def nearest(self, vector: np.ndarray, category: str) -> tuple[str, float]:
         rows = np.flatnonzero(self.exemplar_labels == category)
@@ -66,16 +81,46 @@ class HarmProbe:
         return self.exemplar_texts[rows[best]], float(similarities[best])
 
 
-def _training_rows(exemplars: dict) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for category in HARM_CATEGORIES:
-        for text in exemplars["categories"][category]:
-            texts.append(text)
-            labels.append(category)
-    for text in exemplars["benign"]:
-        texts.append(text)
-        labels.append("benign")
-    return texts, labels
+def exemplar_vectors(texts: list[str], encoder: SentenceEncoder) -> np.ndarray:
+    """The exemplars' embeddings, kept on disk beside the encoder's model (keyed by the
+    texts and the model file), so a new process trains the probe in a second instead of
+    encoding some two thousand sentences first."""
+    cache = _exemplar_cache_path(texts, encoder)
+    if cache is not None and cache.exists():
+        vectors = np.load(cache)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    vectors = encoder.encode(texts)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(partial, vectors)
+            partial.replace(cache)
+        except OSError:
+            logger.info("Cannot keep the harm exemplar embeddings in %s (read-only?)", cache.parent)
+    return vectors
+
+
+def _exemplar_cache_path(texts: list[str], encoder: SentenceEncoder) -> Path | None:
+    model = getattr(encoder, "model_path", None)
+    if model is None or not model.exists():
+        return None
+    stat = model.stat()
+    return model.parent / "cache" / f"harm-exemplars-{fingerprint(*texts, str(stat.st_size), str(stat.st_mtime_ns))}.npy"
+
+
+def load_exemplars() -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(EXEMPLARS_FOLDER.glob("harm_exemplars*.json"))]
+
+
+def training_rows(exemplar_files: list[dict]) -> tuple[list[str], list[str]]:
+    rows: dict[str, str] = {}  # text -> label; a sentence listed twice counts once
+    for exemplars in exemplar_files:
+        for category in HARM_CATEGORIES:
+            rows.update(dict.fromkeys(exemplars["categories"].get(category, []), category))
+        rows.update(dict.fromkeys(exemplars["benign"], "benign"))
+    return list(rows), list(rows.values())
 
 
 _probe: HarmProbe | None = None
@@ -89,7 +134,7 @@ def current_harm_probe() -> HarmProbe:
     encoder = current_sentence_encoder()
     with _probe_lock:
         if _probe is None or _probe_encoder is not encoder:
-            _probe = HarmProbe(encoder, json.loads(EXEMPLARS_PATH.read_text()))
+            _probe = HarmProbe(encoder, load_exemplars())
             _probe_encoder = encoder
         return _probe
 

@@ -11,10 +11,15 @@ from pressroom.safety.checks.harm import scoring_units, unit_texts
 from pressroom.safety.semantic import current_sentence_encoder, embed
 
 TOPIC_ACTIONS = ("flag", "block")
+# Example sentences resemble copy far more than a topic's description does (measured on
+# the calibration split: at the same similarity, examples flag 2.5 % of clean copy where
+# descriptions flag none), so a sentence must be this much closer to an example.
+EXAMPLE_MARGIN = 0.1
 
 
-def topic_phrases(topic: dict) -> list[str]:
-    return [topic["topic"], *topic.get("examples", [])]
+def topic_phrases(topic: dict) -> list[tuple[str, float]]:
+    """(phrase, margin): the description, then each example sentence."""
+    return [(topic["topic"], 0.0), *((example, EXAMPLE_MARGIN) for example in topic.get("examples", []))]
 
 
 class BannedTopicCheck(SafetyCheck):
@@ -25,13 +30,14 @@ class BannedTopicCheck(SafetyCheck):
         if not topics:
             return [CheckResult(self.name, "pass", scored_by="no banned topics") for _ in subjects]
         encoder = current_sentence_encoder()
-        phrases = [(index, phrase) for index, topic in enumerate(topics) for phrase in topic_phrases(topic)]
-        phrase_vectors = embed([phrase for _, phrase in phrases])
-        owners = np.array([index for index, _ in phrases])
+        phrases = [(index, phrase, margin) for index, topic in enumerate(topics) for phrase, margin in topic_phrases(topic)]
+        phrase_vectors = embed([phrase for _, phrase, _ in phrases])
+        owners = np.array([index for index, _, _ in phrases])
+        margins = np.array([margin for _, _, margin in phrases])
         units = scoring_units(subjects)
         unit_vectors = embed(unit_texts(subjects, units))
-        similarity = unit_vectors @ phrase_vectors.T if len(units) else np.zeros((0, len(phrases)))
-        # Per unit and topic: its closest phrase.
+        similarity = unit_vectors @ phrase_vectors.T - margins if len(units) else np.zeros((0, len(phrases)))
+        # Per unit and topic: its closest phrase (less that phrase's margin).
         per_topic = np.stack([similarity[:, owners == t].max(axis=1) for t in range(len(topics))], axis=1) if len(units) else np.zeros((0, len(topics)))
         results = []
         for index, subject in enumerate(subjects):

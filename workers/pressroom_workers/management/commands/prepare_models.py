@@ -22,3 +22,15 @@ class Command(BaseCommand):
             except FileNotFoundError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"{'built' if built else 'ready'}: {folder}")
+        self._warm_harm_probe()
+
+    def _warm_harm_probe(self) -> None:
+        """Encode the harm check's exemplars once, here, so the first screening in each new
+        process does not (they are cached beside the ONNX encoder)."""
+        from pressroom.safety.checks.harm import current_harm_probe
+        from pressroom.safety.semantic import EncoderNotAvailable
+
+        try:
+            self.stdout.write(f"ready: {current_harm_probe().name}")
+        except EncoderNotAvailable as error:
+            self.stderr.write(f"The semantic safety checks cannot run: {error}")
