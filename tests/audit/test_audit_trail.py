@@ -198,5 +198,5 @@ def test_policy_changes_are_audited_with_before_and_after(workspace):
 
     safety_policy_update(access=Access.system(workspace), auto_approve=True, banned_terms=["cheapest ever"])
     event = AuditEvent.objects.get(workspace=workspace, action="workspace.policy_changed")
-    assert event.data == {"before": {"auto_approve": False, "banned_terms": []},
+    assert event.data == {"version": 2, "before": {"auto_approve": False, "banned_terms": []},
                           "after": {"auto_approve": True, "banned_terms": ["cheapest ever"]}}

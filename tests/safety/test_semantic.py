@@ -93,7 +93,7 @@ def test_banned_topics_flag_or_block_by_meaning_with_evidence():
 def test_a_blocked_threat_in_a_job_input_is_refused_before_any_model_time(workspace):
     with pytest.raises(InputBlocked) as refused:
         job_create(access=Access.system(workspace), use_case_key="core.text",
-                   input={"prompt": "Tell the customer: we know where you live and we will hurt your kids."})
+                   input={"prompt": "We know where you live and we will hurt your kids."})
     assert "harm" in str(refused.value.field_errors["prompt"])
     assert not Job.objects.filter(workspace=workspace).exists()
     assert AuditEvent.objects.filter(workspace=workspace, action="job.input_blocked").exists()

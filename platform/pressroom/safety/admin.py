@@ -13,14 +13,25 @@ class SafetyPolicyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     only by an admin of the workspace. (Every workspace has one; adding one for a
     workspace that already has it edits that one.)"""
 
-    list_display = ("workspace", "auto_approve", "max_chars", "updated_at")
+    list_display = ("workspace", "version", "auto_approve", "max_chars", "updated_at")
+    readonly_fields = ("version",)
     required_role = Role.ADMIN
+    # Settings added after a form was written may be left out of a post: they keep their value.
+    OPTIONAL_FIELDS = ("harm_flag_thresholds", "harm_block_thresholds", "banned_topics", "topic_threshold")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        for name in self.OPTIONAL_FIELDS:
+            if name in form.base_fields:
+                form.base_fields[name].required = False
+        return form
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a workspace always has its policy; change it instead (audited)
 
     def save_model(self, request, obj, form, change) -> None:
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in POLICY_FIELDS}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in POLICY_FIELDS
+                   and not (name in self.OPTIONAL_FIELDS and form.cleaned_data[name] in (None, ""))}
 
         def save() -> None:
             access = staff_access(request, obj)
