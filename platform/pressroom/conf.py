@@ -91,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TIMEOUT_SECONDS": 10,
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "WEBHOOK_BACKOFF_SECONDS": 10,
+    # The circuit breaker: this many failed attempts in a row pause an endpoint.
+    "WEBHOOK_PAUSE_AFTER_FAILURES": 10,
     # REST API: requests per API key (or user) per period.
     "API_THROTTLE_RATE": "600/min",
     # Artifact files: how long a signed link (for a CMS to embed) stays valid, and how the

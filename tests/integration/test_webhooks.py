@@ -66,3 +66,80 @@ def test_private_and_loopback_targets_are_refused(workspace):
         with pytest.raises(InputInvalid) as error:
             webhook_endpoint_create(access=Access.system(workspace), url=url, events=["job.failed"])
         assert "url" in error.value.field_errors, url
+
+
+class SwitchableReceiver(BaseHTTPRequestHandler):
+    """A CMS that is down (503) until `up` is set; records what it accepted."""
+
+    up = False
+    accepted: list = []
+    refused = 0
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if SwitchableReceiver.up:
+            SwitchableReceiver.accepted.append(body)
+        else:
+            SwitchableReceiver.refused += 1
+        self.send_response(200 if SwitchableReceiver.up else 503)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def cms():
+    SwitchableReceiver.up, SwitchableReceiver.accepted, SwitchableReceiver.refused = False, [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SwitchableReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    server.shutdown()
+
+
+def test_an_endpoint_that_keeps_failing_pauses_and_resuming_sends_what_waited(start_worker, workspace, cms, settings):
+    from pressroom.audit.models import AuditEvent
+    from pressroom.publishing.services import webhook_endpoint_resume, webhook_event_emit
+
+    settings.PRESSROOM = {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_PAUSE_AFTER_FAILURES": 3}
+    endpoint = webhook_endpoint_create(access=Access.system(workspace), url=cms, events=["job.failed"])
+    first = webhook_event_emit(workspace_id=workspace.pk, event="job.failed", data={"n": 1})[0]
+    worker = start_worker(PRESSROOM_WEBHOOK_ALLOW_PRIVATE="1", PRESSROOM_WEBHOOK_BACKOFF_SECONDS="0.2",
+                          PRESSROOM_WEBHOOK_PAUSE_AFTER_FAILURES="3")
+    try:
+        wait_for(lambda: type(endpoint).objects.get(pk=endpoint.pk).paused_at is not None, timeout=60, what="the breaker")
+    except TimeoutError:
+        pytest.fail(f"not paused; receiver refused {SwitchableReceiver.refused}; worker log:\n{worker.log()[-3000:]}")
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 3 and "HTTP 503" in endpoint.pause_reason
+    assert AuditEvent.objects.filter(workspace=workspace, action="webhook.paused").count() == 1
+
+    second = webhook_event_emit(workspace_id=workspace.pk, event="job.failed", data={"n": 2})[0]
+    refused_so_far = SwitchableReceiver.refused
+    SwitchableReceiver.up = True
+    import time
+
+    time.sleep(2)  # a paused endpoint is not tried at all, even once the CMS is back
+    assert SwitchableReceiver.accepted == [] and SwitchableReceiver.refused == refused_so_far
+    assert WebhookDelivery.objects.get(pk=second.pk).status == "pending"
+
+    assert webhook_endpoint_resume(endpoint=endpoint, access=Access.system(workspace)) == 2
+    wait_for(lambda: len(SwitchableReceiver.accepted) == 2, timeout=60, what="the waiting deliveries")
+    assert sorted(body["data"]["n"] for body in SwitchableReceiver.accepted) == [1, 2]
+    assert set(WebhookDelivery.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"succeeded"}
+    endpoint.refresh_from_db()
+    assert endpoint.paused_at is None and endpoint.consecutive_failures == 0
+
+
+def test_resuming_needs_a_paused_endpoint_and_the_webhooks_scope(workspace):
+    from pressroom.accounts.models import Role
+    from pressroom.core.errors import InvalidTransition, NotAllowed
+    from pressroom.publishing.services import webhook_endpoint_resume
+    from tests.factories import access_of, member
+
+    endpoint = webhook_endpoint_create(access=Access.system(workspace), url="https://93.184.216.34/hooks", events=["job.failed"])
+    with pytest.raises(InvalidTransition):
+        webhook_endpoint_resume(endpoint=endpoint, access=Access.system(workspace))
+    type(endpoint).objects.filter(pk=endpoint.pk).update(paused_at="2026-01-01T00:00:00Z")
+    with pytest.raises(NotAllowed):
+        webhook_endpoint_resume(endpoint=endpoint, access=access_of(member(workspace, Role.EDITOR, "eve"), workspace))

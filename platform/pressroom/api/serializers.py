@@ -97,8 +97,9 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("id", "url", "events", "active", "description", "created_at")
-        read_only_fields = ("id", "created_at")
+        fields = ("id", "url", "events", "active", "description", "created_at", "paused_at", "pause_reason",
+                  "consecutive_failures")
+        read_only_fields = ("id", "created_at", "paused_at", "pause_reason", "consecutive_failures")
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):

@@ -239,6 +239,13 @@ class WebhookViewSet(viewsets.ModelViewSet):
         delivery = publishing.webhook_ping(endpoint=self.get_object(), access=request.access)
         return Response(s.WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Resume an endpoint the circuit breaker paused; the deliveries that waited are sent, oldest first."""
+        sent = publishing.webhook_endpoint_resume(endpoint=self.get_object(), access=request.access)
+        return Response({"resumed": True, "waiting_deliveries_sent": sent})
+
     @extend_schema(responses={200: s.WebhookDeliverySerializer(many=True)}, filters=False)
     @action(detail=True, methods=["get"], serializer_class=s.WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):

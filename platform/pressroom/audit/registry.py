@@ -57,6 +57,8 @@ CORE_ACTIONS = {
     "webhook.created": "Webhook endpoint created",
     "webhook.updated": "Webhook endpoint updated",
     "webhook.deleted": "Webhook endpoint deleted",
+    "webhook.paused": "Webhook endpoint paused (it kept failing)",
+    "webhook.resumed": "Webhook endpoint resumed",
     "prompt_template.saved": "Prompt template saved (new version)",
     "workspace.policy_changed": "Workspace safety policy changed",
     "membership.added": "Member added",

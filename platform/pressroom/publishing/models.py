@@ -20,12 +20,21 @@ class WebhookEndpoint(models.Model):
     active = models.BooleanField(default=True)
     description = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The circuit breaker: after WEBHOOK_PAUSE_AFTER_FAILURES failed attempts in a row the
+    # endpoint pauses; its events wait as pending deliveries until an admin resumes it.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ("created_at",)
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
 
 class DeliveryStatus(models.TextChoices):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pressroom.accounts.access import Access
 from pressroom.accounts.models import Scope
-from pressroom.audit.services import audit_record
+from pressroom.audit.services import SYSTEM, audit_record
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import InputInvalid, InvalidTransition
 from pressroom.publishing.models import (
@@ -104,7 +104,8 @@ def webhook_event_emit(*, workspace_id: int, event: str, data: dict[str, Any]) -
         if event in endpoint.events
     ]
     for delivery in deliveries:
-        _enqueue_delivery(delivery)
+        if not delivery.endpoint.is_paused:  # a paused endpoint's events wait for its resumption
+            _enqueue_delivery(delivery)
     return deliveries
 
 
@@ -144,8 +145,8 @@ def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
     """Try a delivery once and log the attempt. Returns the seconds to wait before the
     next try, or None when finished (delivered, given up, or nothing to do)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return None
+    if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.endpoint.is_paused:
+        return None  # a paused endpoint's delivery waits, pending, and is sent on resumption
     started = time.perf_counter()
     status_code, error = _post(delivery)
     duration_ms = int((time.perf_counter() - started) * 1000)
@@ -160,9 +161,46 @@ def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
         elif delivery.attempts >= pressroom_settings.WEBHOOK_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
         delivery.save(update_fields=["attempts", "status", "delivered_at"])
-    if delivery.status != DeliveryStatus.PENDING:
+        endpoint = _count_attempt(delivery.endpoint_id, succeeded, error or f"HTTP {status_code}")
+    if delivery.status != DeliveryStatus.PENDING or endpoint.is_paused:
         return None
     return min(pressroom_settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1), 3600)
+
+
+def _count_attempt(endpoint_id, succeeded: bool, error: str) -> WebhookEndpoint:
+    """The circuit breaker: a success closes it, the Nth failure in a row opens it."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    if succeeded:
+        if endpoint.consecutive_failures:
+            endpoint.consecutive_failures = 0
+            endpoint.save(update_fields=["consecutive_failures"])
+        return endpoint
+    endpoint.consecutive_failures += 1
+    limit = pressroom_settings.WEBHOOK_PAUSE_AFTER_FAILURES
+    if endpoint.consecutive_failures >= limit and not endpoint.is_paused:
+        endpoint.paused_at = timezone.now()
+        endpoint.pause_reason = f"{endpoint.consecutive_failures} failed attempts in a row; the last: {error}"[:1000]
+        audit_record(workspace_id=endpoint.workspace_id, action="webhook.paused", object_type="webhook",
+                     object_id=endpoint.pk, actor=SYSTEM, data={"failures": endpoint.consecutive_failures, "last_error": error[:500]})
+    endpoint.save(update_fields=["consecutive_failures", "paused_at", "pause_reason"])
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_resume(*, endpoint: WebhookEndpoint, access: Access) -> int:
+    """Close the breaker and send, oldest first, every delivery that waited. Returns how many."""
+    _check_endpoint_access(endpoint, access)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if not endpoint.is_paused:
+        raise InvalidTransition("This endpoint is not paused.")
+    waiting = list(endpoint.deliveries.filter(status=DeliveryStatus.PENDING).order_by("created_at", "pk"))
+    endpoint.paused_at, endpoint.pause_reason, endpoint.consecutive_failures = None, "", 0
+    endpoint.save(update_fields=["paused_at", "pause_reason", "consecutive_failures"])
+    audit_record(workspace_id=endpoint.workspace_id, action="webhook.resumed", object_type="webhook", object_id=endpoint.pk,
+                 actor=access.actor, data={"waiting_deliveries": len(waiting)})
+    for delivery in waiting:
+        _enqueue_delivery(delivery)
+    return len(waiting)
 
 
 # -- the pull feed ---------------------------------------------------------------------
