@@ -7,6 +7,9 @@ class Workspace(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
+    # Installed plugins whose use cases this workspace does not offer (a plugin installed
+    # later is offered until an admin turns it off). Changed through `workspace_plugins_set`.
+    disabled_plugins = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

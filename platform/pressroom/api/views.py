@@ -27,6 +27,7 @@ from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import artifact_list, job_list
 from pressroom.jobs.services import artifact_approve, artifact_publish, artifact_reject, job_cancel, job_create
 from pressroom.plugins import PluginConfig, use_case_registry
+from pressroom.plugins.selectors import use_cases_offered
 from pressroom.publishing import services as publishing
 from pressroom.publishing.models import WebhookEndpoint
 from pressroom.publishing.selectors import webhook_endpoint_list
@@ -63,13 +64,19 @@ def _use_case_data(use_case) -> dict:
             "input_schema": use_case.input_json_schema()}
 
 
+def _offered(request) -> list:
+    """The use cases of the caller's workspace (all installed ones for a caller with none)."""
+    access = getattr(request, "access", None)
+    return use_cases_offered(workspace=access.workspace) if access else use_case_registry.all()
+
+
 class PluginListView(APIView):
     required_scopes = ()
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Installed plugins and their use cases")
     def get(self, request):
         plugins: dict[str, dict] = {}
-        for use_case in use_case_registry.all():
+        for use_case in _offered(request):
             config = next((c for c in apps.get_app_configs() if c.label == use_case.plugin), None)
             entry = plugins.setdefault(use_case.plugin, {
                 "name": use_case.plugin,
@@ -88,11 +95,11 @@ class UseCaseViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, operation_id="use_cases_list")
     def list(self, request):
-        return Response({"use_cases": [_use_case_data(u) for u in use_case_registry.all()]})
+        return Response({"use_cases": [_use_case_data(u) for u in _offered(request)]})
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH)])
     def retrieve(self, request, pk: str):
-        use_case = use_case_registry.get(pk)
+        use_case = next((u for u in _offered(request) if u.key == pk), None)
         if use_case is None:
             return Response({"error": {"code": "not_found", "message": f"No use case {pk!r}."}}, status=404)
         return Response(_use_case_data(use_case))

@@ -61,6 +61,7 @@ CORE_ACTIONS = {
     "webhook.resumed": "Webhook endpoint resumed",
     "prompt_template.saved": "Prompt template saved (new version)",
     "workspace.policy_changed": "Workspace safety policy changed",
+    "workspace.plugins_changed": "Workspace plugins turned on or off",
     "membership.added": "Member added",
     "membership.role_changed": "Member role changed",
     "membership.removed": "Member removed",

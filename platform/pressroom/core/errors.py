@@ -33,6 +33,12 @@ class UnknownUseCase(InputInvalid):
     code = "unknown_use_case"
 
 
+class UseCaseNotOffered(InputInvalid):
+    """Installed, but its plugin is turned off in this workspace."""
+
+    code = "use_case_not_offered"
+
+
 class InvalidTransition(PressroomError):
     """A state change that the state machine does not allow from the current state."""
 

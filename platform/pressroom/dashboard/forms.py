@@ -277,6 +277,17 @@ class SafetyPolicyForm(forms.Form):
         return changes
 
 
+class PluginsForm(forms.Form):
+    enabled = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Plugins offered",
+                                        help_text="Their use cases appear in the catalogue and the API, and jobs can be created.")
+
+    def __init__(self, *args, plugins, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["enabled"]
+        field.choices = [(p.label, f"{p.title} ({len(p.use_cases)} use cases)") for p in plugins]
+        field.initial = [p.label for p in plugins if p.label not in (workspace.disabled_plugins or [])]
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple,

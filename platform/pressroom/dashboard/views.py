@@ -25,6 +25,7 @@ from pressroom.dashboard.forms import (
     ApiKeyForm,
     BrandVoiceForm,
     EditForm,
+    PluginsForm,
     ReviewForm,
     SafetyPolicyForm,
     UseCaseForm,
@@ -41,7 +42,8 @@ from pressroom.jobs.services import (
 )
 from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins import use_case_registry
-from pressroom.plugins.services import brand_voice_get, brand_voice_save
+from pressroom.plugins.selectors import installed_plugins, use_case_check_offered, use_cases_offered
+from pressroom.plugins.services import brand_voice_get, brand_voice_save, workspace_plugins_set
 from pressroom.safety.services import safety_policy_get, safety_policy_update
 
 # htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
@@ -72,22 +74,22 @@ def switch_workspace(request):
 # -- catalogue and new jobs -----------------------------------------------------------
 @workspace_view()
 def catalogue(request):
-    use_cases = presenters.use_cases_by_plugin(use_case_registry.all())
+    use_cases = presenters.use_cases_by_plugin(use_cases_offered(workspace=request.access.workspace))
     recent = job_list(access=request.access)[:10]
     widgets = presenters.plugin_widgets(workspace_slug=request.access.workspace.slug)
     return render(request, "dashboard/catalogue.html", {"plugins": use_cases, "recent_jobs": recent, "widgets": widgets})
 
 
-def _use_case_or_404(key: str):
+def _use_case_or_404(key: str, workspace):
     try:
-        return use_case_get(key)
+        return use_case_check_offered(workspace=workspace, use_case=use_case_get(key))
     except InputInvalid:
-        raise Http404("No such use case.") from None
+        raise Http404("No such use case in this workspace.") from None
 
 
 @workspace_view(Role.EDITOR)
 def job_new(request, key: str):
-    use_case = _use_case_or_404(key)
+    use_case = _use_case_or_404(key, request.access.workspace)
     form = UseCaseForm(request.POST or None, schema=use_case.input_json_schema())
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +107,7 @@ def job_new(request, key: str):
 @require_POST
 def job_validate(request, key: str):
     """Inline validation while the form is filled: the use case's own schema, no job."""
-    use_case = _use_case_or_404(key)
+    use_case = _use_case_or_404(key, request.access.workspace)
     form = UseCaseForm(request.POST, schema=use_case.input_json_schema())
     errors: dict[str, list[str]] = {}
     form.is_valid()  # parse what parses; the schema judges the rest
@@ -268,7 +270,13 @@ def brand_settings(request):
     voice = brand_voice_get(workspace_id=workspace.pk)
     voice_form = BrandVoiceForm(request.POST if "save_voice" in request.POST else None, initial=presenters.voice_initial(voice))
     policy_form = SafetyPolicyForm(request.POST if "save_policy" in request.POST else None, initial=SafetyPolicyForm.initial_from(policy))
+    plugins_form = PluginsForm(request.POST if "save_plugins" in request.POST else None, plugins=installed_plugins(),
+                               workspace=workspace)
     if request.method == "POST":
+        if plugins_form.is_bound and plugins_form.is_valid():
+            enabled = plugins_form.cleaned_data["enabled"]
+            if _run_service(request, lambda: workspace_plugins_set(access=access, enabled=enabled), "Plugins saved."):
+                return redirect(_url("settings", request))
         if voice_form.is_bound and voice_form.is_valid():
             brand_voice_save(access=access, **voice_form.cleaned_data)
             messages.success(request, "Brand voice saved as a new version.")
@@ -280,7 +288,8 @@ def brand_settings(request):
                 return redirect(_url("settings", request))
             if _run_service(request, lambda: safety_policy_update(access=access, **changes), "Safety policy saved."):
                 return redirect(_url("settings", request))
-    return render(request, "dashboard/settings.html", {"voice_form": voice_form, "policy_form": policy_form, "voice": voice},
+    return render(request, "dashboard/settings.html", {"voice_form": voice_form, "policy_form": policy_form, "voice": voice,
+                                                       "plugins_form": plugins_form},
                   status=400 if request.method == "POST" else 200)
 
 

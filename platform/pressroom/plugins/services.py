@@ -84,3 +84,23 @@ def prompt_template_resolver(workspace_id: int):
         )
 
     return resolve
+
+
+@transaction.atomic
+def workspace_plugins_set(*, access: Access, enabled: list[str]) -> Workspace:
+    """Choose which installed plugins' use cases the workspace offers (admins only; audited)."""
+    from pressroom.plugins.selectors import installed_plugins
+
+    access.require_role(Role.ADMIN)
+    installed = [plugin.label for plugin in installed_plugins()]
+    unknown = sorted(set(enabled) - set(installed))
+    if unknown:
+        raise InputInvalid("Unknown plugins.", {"enabled": [f"Not installed: {', '.join(unknown)} (installed: {', '.join(installed)})."]})
+    workspace = Workspace.objects.select_for_update().get(pk=access.workspace.pk)
+    before = sorted(workspace.disabled_plugins)
+    workspace.disabled_plugins = sorted(set(installed) - set(enabled))
+    workspace.save(update_fields=["disabled_plugins"])
+    access.workspace.disabled_plugins = workspace.disabled_plugins  # the caller's copy agrees
+    audit_record(workspace_id=workspace.pk, action="workspace.plugins_changed", object_type="workspace", object_id=workspace.pk,
+                 actor=access.actor, data={"disabled_before": before, "disabled_after": workspace.disabled_plugins})
+    return workspace

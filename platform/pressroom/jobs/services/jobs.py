@@ -33,6 +33,7 @@ from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTran
 from pressroom.jobs.dispatch import dispatches_relay, job_dispatch
 from pressroom.jobs.models import Artifact, Job, JobDispatch, JobStatus
 from pressroom.jobs.validation import job_input_validate, use_case_get
+from pressroom.plugins.selectors import use_case_check_offered
 from pressroom.plugins import ArtifactDraft
 from pressroom.publishing.services import webhook_event_emit
 
@@ -85,7 +86,7 @@ def job_create(
     access.require(Scope.JOBS_WRITE)
     workspace, actor, created_by = access.workspace, access.actor, access.user
     priority = _check_priority(priority)
-    use_case = use_case_get(use_case_key)
+    use_case = use_case_check_offered(workspace=access.workspace, use_case=use_case_get(use_case_key))
     validated = job_input_validate(use_case=use_case, raw_input=input)
     fingerprint = _fingerprint(use_case.key, input, priority)
     if idempotency_key is not None:
