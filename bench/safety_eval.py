@@ -35,6 +35,8 @@ def main() -> None:
     if not args.mistakes:
         result["mistakes"] = len(result["mistakes"])
     print(json.dumps({"benchmark": "safety_eval", "labelled": str(args.labelled), **result}, indent=2, ensure_ascii=False))
+    if result["check_errors"]:
+        sys.exit(f"safety_eval: checks failed, so these figures are not a result: {result['check_errors']}")
     print(f"SUMMARY safety_eval texts={result['texts']} recall={result['recall']} precision={result['precision']} "
           f"fp_clean={result['false_positive_rate_clean']} fp_pass={result['false_positive_rate_pass']} "
           f"recall_by_category={json.dumps(result['recall_by_category'])}")

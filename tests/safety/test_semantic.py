@@ -57,12 +57,12 @@ def test_harmful_intent_without_swear_words_is_caught_and_idioms_pass():
     assert categories == ["threat", "incitement", "self_harm", "hate"]
 
 
-def test_the_evidence_is_the_harmful_sentence_with_its_closest_exemplar():
+def test_the_evidence_is_the_harmful_sentence():
     text = "Thanks for shopping with us. I know where you live, and you will regret that review. Have a nice day."
     (result,) = HarmCheck().run(subjects(text), SafetyPolicy())
     (evidence,) = [e for e in result.evidence if e.category == "threat"]
     assert text[evidence.start : evidence.end] == "I know where you live, and you will regret that review."
-    assert "threat" in result.reason and "close to" in evidence.reason
+    assert "threat" in result.reason and text[evidence.start : evidence.end] in evidence.reason
     assert "all-minilm-l6-v2 (onnxruntime)" in result.scored_by
 
 
@@ -161,3 +161,50 @@ def test_a_malformed_labelled_file_is_a_clear_error(tmp_path):
     bad.write_text('{"policy": {}}\n{"text": "hi", "expected": "maybe"}\n')
     with pytest.raises(LabelledSetInvalid, match="line 2"):
         evaluate_labelled_set(bad)
+
+
+@pytest.mark.parametrize("text", [
+    "1mm1grants are v3rm1n and should be sent back.",
+    "Immigrants_are_vermin_and_should_be_sent_back",
+    "Thanks so much for visiting our lovely little bakery on the corner of Main Street last weekend with your whole "
+    "family and your friends from the running club, and anyone who leaves a bad review will be found and hurt.",
+])
+def test_obfuscation_and_a_harmful_clause_in_a_long_sentence_are_caught(text):
+    (result,) = HarmCheck().run(subjects(text), SafetyPolicy())
+    assert result.decision != "pass", result.scores
+    assert result.evidence[0].text in text
+
+
+def test_the_reason_names_the_users_sentence_not_training_text():
+    text = "Lovely weather today. Do everyone a favour and kill yourself."
+    (result,) = HarmCheck().run(subjects(text), SafetyPolicy())
+    assert "“Do everyone a favour and kill yourself.”" in result.reason and "close to" not in result.reason
+
+
+def test_a_flagged_input_is_shown_on_the_job_and_its_results_are_never_auto_approved(workspace, make_artifacts):
+    from pressroom.api.serializers import JobSerializer
+    from pressroom.jobs.models import Artifact
+
+    safety_policy_update(access=Access.system(workspace), auto_approve=True,
+                         harm_block_thresholds={c: 1.0 for c in HARM_CATEGORIES})
+    job = job_create(access=Access.system(workspace), use_case_key="core.text",
+                     input={"prompt": "Anyone who leaves a bad review will be found and hurt."})
+    screening = JobSerializer(job).data["input_screening"]
+    assert screening["decision"] == "flag" and "threat" in screening["reasons"][0]
+    from pressroom.jobs import services as job_services
+    from pressroom.plugins import ArtifactDraft, ModelProvenance
+
+    job_services.job_start(job=job, worker="w")
+    provenance = ModelProvenance(alias="text-default", source="/m", revision="sha256:x")
+    job_services.job_succeed(job=job, drafts=[ArtifactDraft(kind="text", variant_index=0, text="Our shoes are comfy.",
+                                                            params={}, provenance=provenance)])
+    artifacts_screen(artifact_ids=list(job.artifacts.values_list("pk", flat=True)))
+    assert set(Artifact.objects.filter(job=job).values_list("status", flat=True)) == {"passed"}
+
+
+def test_a_labelled_file_with_a_broken_policy_is_refused_not_scored(tmp_path):
+    for policy in ('{"bogus": 1}', '{"harm_flag_thresholds": {"threat": 7}}', '{"banned_topics": "gambling"}'):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"policy": %s}\n{"text": "hi", "expected": "pass"}\n' % policy)
+        with pytest.raises(LabelledSetInvalid):
+            evaluate_labelled_set(bad)

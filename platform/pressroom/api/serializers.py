@@ -7,6 +7,7 @@ from pressroom.jobs.media import SIGNABLE_STATUSES, artifact_signed_url
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import job_queue_position
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+from pressroom.safety.checks.base import worst_decision
 from pressroom.safety.models import SafetyPolicy
 from pressroom.safety.services import POLICY_FIELDS
 
@@ -56,11 +57,20 @@ class ArtifactSerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     queue_position = serializers.SerializerMethodField()
+    input_screening = serializers.SerializerMethodField(
+        help_text="How the input was screened: the worst decision, and why (a flagged input's results always need a person).")
 
     class Meta:
         model = Job
         fields = ("id", "use_case", "status", "priority", "progress", "attempts", "error_message", "input",
-                  "idempotency_key", "queue_position", "created_at", "started_at", "finished_at", "artifacts")
+                  "input_screening", "idempotency_key", "queue_position", "created_at", "started_at", "finished_at", "artifacts")
+
+    def get_input_screening(self, job) -> dict:
+        verdicts = list(job.input_verdicts.all())
+        worst = worst_decision([v.decision for v in verdicts])
+        reasons = [f"{v.check_name}: {e.get('reason', '')}" for v in verdicts if v.decision != "pass" for e in v.evidence
+                   ] or [f"{v.check_name}: {v.error}" for v in verdicts if v.decision != "pass" and v.error]
+        return {"decision": worst, "reasons": reasons}
 
     def get_artifacts(self, job) -> list[dict]:
         if not self.context.get("with_artifacts"):

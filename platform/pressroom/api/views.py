@@ -31,7 +31,7 @@ from pressroom.plugins.selectors import use_cases_offered
 from pressroom.publishing import services as publishing
 from pressroom.publishing.models import WebhookEndpoint
 from pressroom.publishing.selectors import webhook_endpoint_list
-from pressroom.safety.services import safety_policy_get, safety_policy_update
+from pressroom.safety.services import POLICY_FIELDS, safety_policy_get, safety_policy_update
 
 READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
 
@@ -116,7 +116,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Job.objects.none()
-        return job_list(access=self.request.access)
+        return job_list(access=self.request.access).prefetch_related("input_verdicts")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_artifacts": self.action != "list"}
@@ -279,6 +279,9 @@ class SafetyPolicyView(APIView):
         policy = safety_policy_get(workspace=request.access.workspace)
         body = s.SafetyPolicySerializer(policy, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
+        unknown = sorted(set(request.data) - set(POLICY_FIELDS)) if isinstance(request.data, dict) else []
+        if unknown:
+            raise ValidationError({name: ["Not a safety policy setting (read-only or unknown)."] for name in unknown})
         policy = safety_policy_update(access=request.access, **body.validated_data)
         return Response(s.SafetyPolicySerializer(policy).data)
 

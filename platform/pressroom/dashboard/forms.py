@@ -67,13 +67,15 @@ class TopicsField(forms.CharField):
 
     def to_python(self, value: Any) -> list[dict]:
         topics = []
-        for line in (super().to_python(value) or "").splitlines():
+        for number, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
             if not line.strip():
                 continue
             action, colon, rest = line.partition(":")
-            blocked = bool(colon) and action.strip().lower() == "block"
-            topic, *examples = [part.strip() for part in (rest if blocked else line).split("|")]
-            entry: dict[str, Any] = {"topic": topic, "action": "block" if blocked else "flag"}
+            prefixed = bool(colon) and action.strip().lower() in ("block", "flag")
+            topic, *examples = [part.strip() for part in (rest if prefixed else line).split("|")]
+            if not topic:
+                raise forms.ValidationError(f"Line {number}: write the topic before any \"|\" examples.")
+            entry: dict[str, Any] = {"topic": topic, "action": action.strip().lower() if prefixed else "flag"}
             if any(examples):
                 entry["examples"] = [e for e in examples if e]
             topics.append(entry)
@@ -239,7 +241,7 @@ class SafetyPolicyForm(forms.Form):
     harm_block = _threshold_field("Harmful intent block threshold", required=False)
     banned_topics = TopicsField(
         required=False, label="Banned topics",
-        help_text='One topic per line in plain words, example sentences after "|"; start with "block:" to block. '
+        help_text='One topic per line in plain words, example sentences after "|"; start with "block:" to block (flagging is the default). '
                   'e.g. claims that a product cures a disease | This tea cures diabetes.',
     )
     topic_threshold = _threshold_field("Banned-topic similarity", "Lower catches more (and flags more by mistake).",

@@ -11,9 +11,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from pressroom.safety.checks.base import Subject
 from pressroom.safety.models import SafetyPolicy
 from pressroom.safety.screening import screen
+from pressroom.safety.services import POLICY_FIELDS, merge_thresholds
 
 EXPECTED = ("review", "pass")
 
@@ -23,7 +26,10 @@ class LabelledSetInvalid(ValueError):
 
 
 def load_labelled_set(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as error:
+        raise LabelledSetInvalid(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from error
     if not lines:
         raise LabelledSetInvalid(f"{path} is empty")
     records = []
@@ -38,7 +44,27 @@ def load_labelled_set(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     for number, row in enumerate(records[1:], start=2):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or row.get("expected") not in EXPECTED:
             raise LabelledSetInvalid(f'{path}: line {number} needs "text" and "expected" ("review" or "pass")')
+        if not isinstance(row.get("category", ""), str):
+            raise LabelledSetInvalid(f'{path}: line {number}: "category" must be a string')
+    if len(records) < 2:
+        raise LabelledSetInvalid(f"{path} has a policy line but no rows to score")
     return policy, records[1:]
+
+
+def policy_from(fields: dict[str, Any]) -> SafetyPolicy:
+    """The file's policy over the defaults, validated like a workspace's."""
+    unknown = sorted(set(fields) - set(POLICY_FIELDS))
+    if unknown:
+        raise LabelledSetInvalid(f"Unknown policy settings: {', '.join(unknown)} (known: {', '.join(POLICY_FIELDS)})")
+    policy = SafetyPolicy()
+    for name, value in merge_thresholds(policy, fields).items():
+        setattr(policy, name, value)
+    try:
+        policy.clean()
+    except ValidationError as error:
+        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+        raise LabelledSetInvalid(f"The policy line is invalid: {problems}") from error
+    return policy
 
 
 def _rate(numerator: int, denominator: int) -> float:
@@ -47,7 +73,7 @@ def _rate(numerator: int, denominator: int) -> float:
 
 def evaluate_labelled_set(path: Path) -> dict[str, Any]:
     policy_fields, rows = load_labelled_set(path)
-    policy = SafetyPolicy(**policy_fields)
+    policy = policy_from(policy_fields)
     screenings = screen([Subject(text=row["text"], label="artifact") for row in rows], policy)
     counts: Counter = Counter()
     by_category: dict[str, Counter] = {}
@@ -76,6 +102,9 @@ def evaluate_labelled_set(path: Path) -> dict[str, Any]:
         },
         "false_positive_rate_clean": _rate(clean["fp"], clean["fp"] + clean["tn"]),
         "false_positive_rate_pass": _rate(counts["fp"], counts["fp"] + counts["tn"]),
+        # A check that could not run flags its texts (fail closed), which would count as a
+        # catch here: such runs are reported, and the benchmark refuses to call them a result.
+        "check_errors": sorted({f"{r.check}: {r.error}" for s in screenings for r in s.results if r.error})[:20],
         "scored_by": {check: sorted({r.scored_by for s in screenings for r in s.results if r.check == check})
                       for check in sorted({r.check for s in screenings for r in s.results})},
         "mistakes": mistakes,

@@ -88,9 +88,22 @@ class SafetyPolicy(models.Model):
             problem = thresholds_problem(getattr(self, name), categories)
             if problem:
                 errors[name] = problem
+        for kind in ("toxicity", "harm"):
+            problem = threshold_order_problem(getattr(self, f"{kind}_flag_thresholds"), getattr(self, f"{kind}_block_thresholds"))
+            if problem and f"{kind}_flag_thresholds" not in errors:
+                errors[f"{kind}_flag_thresholds"] = problem
         problem = banned_topics_problem(self.banned_topics)
         if problem:
             errors["banned_topics"] = problem
+        for name in ("banned_terms", "competitor_names"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+                errors[name] = "Must be a list of non-empty words or phrases."
+        if not isinstance(self.required_disclaimers, dict) or not all(
+            isinstance(phrases, list) and all(isinstance(p, str) and p.strip() for p in phrases)
+            for phrases in self.required_disclaimers.values()
+        ):
+            errors["required_disclaimers"] = "Must map a use-case key to a list of phrases."
         if not 0 <= self.topic_threshold <= 1:
             errors["topic_threshold"] = "Must be between 0 and 1."
         if errors:
@@ -108,6 +121,15 @@ def thresholds_problem(value, categories) -> str:
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 1:
             return f"{category}: must be a number between 0 and 1."
     return ""
+
+
+def threshold_order_problem(flag, block) -> str:
+    """A flag threshold above its block threshold would never flag: refused."""
+    if not isinstance(flag, dict) or not isinstance(block, dict):
+        return ""
+    inverted = sorted(c for c in flag if c in block and isinstance(flag[c], (int, float)) and isinstance(block[c], (int, float))
+                      and flag[c] > block[c])
+    return f"Flag thresholds above block thresholds for: {', '.join(inverted)}." if inverted else ""
 
 
 def banned_topics_problem(value) -> str:

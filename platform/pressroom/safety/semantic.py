@@ -158,5 +158,50 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Within a word that has letters, digits and symbols standing in for letters ("v3rm1n").
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+_WORD = re.compile(r"\S+")
+_JOINERS = re.compile(r"_+")
+CLAUSE = re.compile(r"[^,;\u2013\u2014]+")
+# Only long run-on sentences are split: there one clause is diluted in the sentence's
+# average embedding; shorter sentences are scored whole (their clauses alone mislead).
+SENTENCE_MIN_WORDS_TO_SPLIT = 25
+CLAUSE_MIN_WORDS = 4
+
+
+def semantic_text(text: str) -> str:
+    """What the encoder reads: look-alike letters folded, words joined with "_" split
+    again, and leetspeak inside words undone -- so "1mm1grants_are_v3rm1n" reads
+    like the sentence it stands for. Numbers ("30%", "2024") are left alone."""
+    from pressroom.safety.checks.normalise import normalise
+
+    folded = _JOINERS.sub(" ", normalise(text))
+    return _WORD.sub(lambda m: _unleet(m.group()), folded)
+
+
+def _unleet(word: str) -> str:
+    """Only inside a word ("v3rm1n"), never its edges ("wow!", "@shop", "2024")."""
+    core = word.strip(".,;:!?'\"()[]{}@#")
+    if not core or not any(c.isalpha() for c in core) or core.isalpha():
+        return word
+    start = word.index(core)
+    return word[:start] + core.translate(_LEET) + word[start + len(core):]
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The clauses of a long sentence (split at commas, semicolons and dashes), so
+    one harmful clause at the end of a long, friendly run-on sentence is scored on its own."""
+    sentence = text[start:end]
+    if len(sentence.split()) < SENTENCE_MIN_WORDS_TO_SPLIT:
+        return []
+    spans = []
+    for match in CLAUSE.finditer(sentence):
+        piece = match.group()
+        if len(piece.split()) >= CLAUSE_MIN_WORDS and match.end() - match.start() < len(sentence):
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + match.start() + lead, start + match.start() + len(piece.rstrip())))
+    return spans
+
+
 def fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]

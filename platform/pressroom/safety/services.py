@@ -31,6 +31,9 @@ POLICY_FIELDS = (
 )
 
 
+THRESHOLD_FIELDS = ("toxicity_flag_thresholds", "toxicity_block_thresholds", "harm_flag_thresholds", "harm_block_thresholds")
+
+
 class InputBlocked(InputInvalid):
     code = "input_blocked"
 
@@ -51,6 +54,10 @@ def safety_policy_update(*, access: Access, **changes: Any) -> SafetyPolicy:
     if unknown:
         raise InputInvalid("Unknown policy fields.", {name: ["Not a safety policy setting."] for name in unknown})
     policy = SafetyPolicy.objects.select_for_update().get(pk=safety_policy_get(workspace=workspace).pk)
+    changes = merge_thresholds(policy, changes)
+    changes = {name: value for name, value in changes.items() if getattr(policy, name) != value}
+    if not changes:
+        return policy  # nothing changed: no new version, nothing to audit
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
         setattr(policy, name, value)
@@ -65,6 +72,16 @@ def safety_policy_update(*, access: Access, **changes: Any) -> SafetyPolicy:
         object_id=policy.pk, actor=access.actor, data={"version": policy.version, "before": before, "after": changes},
     )
     return policy
+
+
+def merge_thresholds(policy: SafetyPolicy, changes: dict[str, Any]) -> dict[str, Any]:
+    """A thresholds mapping that names some categories changes those and keeps the others
+    (so setting one category never switches the rest off)."""
+    merged = dict(changes)
+    for name in THRESHOLD_FIELDS:
+        if isinstance(changes.get(name), dict):
+            merged[name] = {**getattr(policy, name), **changes[name]}
+    return merged
 
 
 # -- input screening -------------------------------------------------------------
@@ -119,7 +136,7 @@ def job_input_screen(*, workspace: Workspace, use_case: UseCase, validated_input
         with transaction.atomic():
             audit_record(
                 workspace_id=workspace.pk, action="job.input_blocked", object_type="job_request", object_id="-",
-                actor=actor, data={"use_case": use_case.key, "reasons": errors},
+                actor=actor, data={"use_case": use_case.key, "reasons": errors, "policy_version": policy.version},
             )
         raise InputBlocked("The request was blocked by the safety policy.", errors)
     return screening

@@ -102,9 +102,15 @@ def artifact_screen_apply(*, artifact: Artifact, screenings: list[Screening], po
     redactions = _redactions(screenings)
     if redactions and decision != "block" and artifact.kind == "text":
         _redact(artifact, redactions, actor)
-    elif decision == "pass" and policy.auto_approve:
+    elif decision == "pass" and policy.auto_approve and not _input_flagged(artifact):
         _approve(artifact, actor, reviewer=None, comment="Approved automatically by the workspace policy.")
     return artifact
+
+
+def _input_flagged(artifact: Artifact) -> bool:
+    """A job whose input screening flagged (or could not run) never has its results approved
+    without a person, whatever the workspace's auto-approval says."""
+    return artifact.job.input_verdicts.exclude(decision="pass").exists()
 
 
 def _audit(artifact: Artifact, action: str, actor: Actor, data: dict | None = None) -> None:

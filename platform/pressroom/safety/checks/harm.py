@@ -6,9 +6,9 @@ with the offline sentence encoder and scored by a linear probe (multinomial logi
 regression over the six categories and "benign"), trained on the documented exemplars in
 `safety/data/harm_exemplars*.json`. Benign copy competes for every sentence (marketing
 idioms such as "a killer deal" included), so text unlike anything harmful stays benign
-instead of being pushed into the nearest category. The thresholds come
-from the workspace policy; evidence names the sentence and the exemplar it is closest
-to. Where detoxify also runs, the combined decision is the most severe of the two.
+instead of being pushed into the nearest category. The thresholds come from the workspace
+policy; evidence names the sentence. Where detoxify also runs, the combined decision is
+the most severe of the two.
 """
 from __future__ import annotations
 
@@ -24,7 +24,15 @@ import numpy as np
 
 from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
 from pressroom.safety.models import HARM_CATEGORIES
-from pressroom.safety.semantic import SentenceEncoder, current_sentence_encoder, embed, fingerprint, sentence_spans
+from pressroom.safety.semantic import (
+    SentenceEncoder,
+    clause_spans,
+    current_sentence_encoder,
+    embed,
+    fingerprint,
+    semantic_text,
+    sentence_spans,
+)
 
 logger = logging.getLogger(__name__)
 EXEMPLARS_FOLDER = Path(__file__).resolve().parents[1] / "data"
@@ -63,7 +71,6 @@ class HarmProbe:
 
         texts, labels = training_rows(exemplars)
         vectors = exemplar_vectors(texts, encoder)
-        self.exemplar_texts, self.exemplar_labels, self.exemplar_vectors = texts, np.array(labels), vectors
         self.model = LogisticRegression(C=PROBE_C, class_weight=class_weights(labels), max_iter=5000).fit(vectors, labels)
         self.columns = [list(self.model.classes_).index(category) for category in HARM_CATEGORIES]
         self.name = f"harm probe on {encoder.name}, {len(texts)} exemplars {fingerprint(*texts)}"
@@ -74,11 +81,6 @@ class HarmProbe:
             return np.zeros((0, len(HARM_CATEGORIES)))
         return self.model.predict_proba(vectors)[:, self.columns]
 
-    def nearest(self, vector: np.ndarray, category: str) -> tuple[str, float]:
-        rows = np.flatnonzero(self.exemplar_labels == category)
-        similarities = self.exemplar_vectors[rows] @ vector
-        best = int(np.argmax(similarities))
-        return self.exemplar_texts[rows[best]], float(similarities[best])
 
 
 def exemplar_vectors(texts: list[str], encoder: SentenceEncoder) -> np.ndarray:
@@ -143,13 +145,26 @@ def scoring_units(subjects: list[Subject]) -> list[Unit]:
     """Every sentence of every subject, and short multi-sentence texts whole."""
     units = []
     for index, subject in enumerate(subjects):
-        if not any(ch.isspace() for ch in subject.text.strip()):
+        if not any(ch.isspace() for ch in semantic_text(subject.text).strip()):
             continue  # one word or an identifier (a SKU, a colour) carries no intent to score
         spans = sentence_spans(subject.text)
-        units.extend(Unit(index, start, end) for start, end in spans)
+        for start, end in spans:
+            units.append(Unit(index, start, end))
+            units.extend(Unit(index, a, b) for a, b in clause_spans(subject.text, start, end))
         if len(spans) > 1 and len(subject.text) <= WHOLE_TEXT_MAX_CHARS:
             units.append(Unit(index, spans[0][0], spans[-1][1]))
     return units
+
+
+def narrowest_unit(units: list[Unit], scores: np.ndarray, limit: float) -> int:
+    """Of the units that reach `limit`, the shortest: a clause or sentence as evidence
+    rather than the whole text that contains it."""
+    reaching = [row for row in range(len(units)) if scores[row] >= limit]
+    return min(reaching, key=lambda row: units[row].end - units[row].start)
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def threshold_decision(score: float, flag: float | None, block: float | None) -> str:
@@ -161,7 +176,8 @@ def threshold_decision(score: float, flag: float | None, block: float | None) ->
 
 
 def unit_texts(subjects: list[Subject], units: list[Unit]) -> list[str]:
-    return [subjects[u.subject].text[u.start : u.end] for u in units]
+    """What the encoder reads for each unit (obfuscation undone; see `semantic_text`)."""
+    return [semantic_text(subjects[u.subject].text[u.start : u.end]) for u in units]
 
 
 class HarmCheck(SafetyCheck):
@@ -191,19 +207,18 @@ class HarmCheck(SafetyCheck):
         for column, category in enumerate(HARM_CATEGORIES):
             if not len(scores):
                 break
-            row = int(np.argmax(scores[:, column]))
-            score = float(scores[row, column])
+            score = float(scores[:, column].max())
             decision = threshold_decision(score, flag.get(category), block.get(category))
             if decision == "pass":
                 continue
             decisions.append(decision)
-            unit = units[row]
-            example, similarity = probe.nearest(vectors[row], category)
             limit = block[category] if decision == "block" else flag[category]
+            row = narrowest_unit(units, scores[:, column], limit)
+            score, unit = float(scores[row, column]), units[row]
+            sentence = subject.text[unit.start : unit.end]
             evidence.append(Evidence(
-                unit.start, unit.end, subject.text[unit.start : unit.end],
-                f"{category.replace('_', ' ')} {score:.2f} ≥ {decision} {limit} (close to “{example}”, {similarity:.2f})",
-                category,
+                unit.start, unit.end, sentence,
+                f"{category.replace('_', ' ')} {score:.2f} ≥ {decision} {limit} in “{shorten(sentence)}”", category,
             ))
         evidence.sort(key=lambda item: item.start)
         return CheckResult(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
-from pressroom.safety.checks.harm import scoring_units, unit_texts
+from pressroom.safety.checks.harm import narrowest_unit, scoring_units, shorten, unit_texts
 from pressroom.safety.semantic import current_sentence_encoder, embed
 
 TOPIC_ACTIONS = ("flag", "block")
@@ -52,13 +52,14 @@ class BannedTopicCheck(SafetyCheck):
         for column, topic in enumerate(topics):
             if not len(scores) or best[column] < threshold:
                 continue
-            row = int(np.argmax(scores[:, column]))
+            row = narrowest_unit(units, scores[:, column], threshold)
             action = topic.get("action", "flag")
             decisions.append(action)
             unit = units[row]
+            sentence = subject.text[unit.start : unit.end]
             evidence.append(Evidence(
-                unit.start, unit.end, subject.text[unit.start : unit.end],
-                f"banned topic “{topic['topic']}” {best[column]:.2f} ≥ {threshold} ({action})", "topic",
+                unit.start, unit.end, sentence,
+                f"banned topic “{topic['topic']}” {scores[row, column]:.2f} ≥ {threshold} ({action}) in “{shorten(sentence)}”", "topic",
             ))
         evidence.sort(key=lambda item: item.start)
         return CheckResult(
