@@ -86,6 +86,9 @@ DEFAULTS: dict[str, Any] = {
     # export of a sentence-transformers model with its tokenizer.json, a folder absolute or
     # relative to MODEL_ROOT. `prepare_models` writes the offline default.
     "SEMANTIC_ENCODER": "all-minilm-l6-v2/onnx",
+    # /metrics (Prometheus): a bearer token, or (without one) the networks that may scrape.
+    "METRICS_TOKEN": None,
+    "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
     # Webhooks: internal targets are refused unless allowed (e.g. a CMS on the same network).
     "WEBHOOK_ALLOW_PRIVATE": False,
     "WEBHOOK_TIMEOUT_SECONDS": 10,

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
 ]
 # Plugins: installed distributions announce themselves under the entry-point group
 # `pressroom.plugins`; only those named here are loaded, with a clear error otherwise.
@@ -78,6 +79,7 @@ if importlib.util.find_spec("pressroom_workers") is not None:
     INSTALLED_APPS.append("pressroom_workers")
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "pressroom.api.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pressroom.urls"
@@ -229,6 +232,8 @@ PRESSROOM = {
     "DEVICE": env("PRESSROOM_DEVICE", default="auto"),
     "WEBHOOK_ALLOW_PRIVATE": env.bool("PRESSROOM_WEBHOOK_ALLOW_PRIVATE", default=False),
     "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),
+    "METRICS_TOKEN": env("PRESSROOM_METRICS_TOKEN", default=None),
+    "METRICS_ALLOWED_NETWORKS": env.list("PRESSROOM_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]),
     "WEBHOOK_PAUSE_AFTER_FAILURES": env.int("PRESSROOM_WEBHOOK_PAUSE_AFTER_FAILURES", default=10),
     "API_THROTTLE_RATE": env("PRESSROOM_API_THROTTLE_RATE", default="600/min"),
     "LEASE_SECONDS": env.int("PRESSROOM_LEASE_SECONDS", default=60),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from pressroom.audit.services import Actor
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import PressroomError
+from pressroom.core.metrics import QUEUE_WAIT
 from pressroom.jobs import services
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.validation import use_case_get
@@ -35,6 +36,7 @@ from pressroom.plugins.services import prompt_template_resolver
 from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
 from pressroom.safety.services import jobs_input_rescreen
 
+from pressroom_workers.metrics import record_model_step
 from pressroom_workers.runtime import ModelRuntime, RequestFailed
 from pressroom_workers.safety import ensure_configured_toxicity_scorer
 
@@ -172,6 +174,7 @@ class JobBatchExecutor:
                 calls_before = len(self.runtime.calls)
                 results = self.runtime.execute([run.pending for run in live], cancelled=watch.cancelled_indexes)
                 record_image_timings(self.runtime.calls[calls_before:])
+                record_model_step(self.runtime.calls[calls_before:], results)
                 stopped_mid_call = watch.cancelled_indexes(fresh=True)
                 for index, (run, result) in enumerate(zip(live, results)):
                     if index not in stopped_mid_call:  # a cancelled call's partial output is dropped
@@ -204,6 +207,8 @@ class JobBatchExecutor:
 
     def _start(self, job_id: str) -> JobRun | None:
         job = services.job_start(job=job_id, worker=self.worker_name)
+        if job is not None and job.started_at:
+            QUEUE_WAIT.labels(job.use_case).observe(max((job.started_at - job.created_at).total_seconds(), 0))
         if job is None:
             # Already finished: a redelivery. If it succeeded but its worker died before
             # screening, the screening below picks its artifacts up.

@@ -11,3 +11,4 @@ def status_view(request):
         raise PermissionDenied("The platform status needs the view-worker-heartbeat permission.")
     context = {**admin.site.each_context(request), "title": "Platform status", **platform_status()}
     return TemplateResponse(request, "admin/pressroom_status.html", context)
+

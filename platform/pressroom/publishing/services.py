@@ -15,6 +15,7 @@ from pressroom.accounts.models import Scope
 from pressroom.audit.services import SYSTEM, audit_record
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import InputInvalid, InvalidTransition
+from pressroom.core.metrics import WEBHOOK_FAILURES
 from pressroom.publishing.models import (
     WEBHOOK_EVENTS,
     DeliveryAttempt,
@@ -175,6 +176,7 @@ def _count_attempt(endpoint_id, succeeded: bool, error: str) -> WebhookEndpoint:
             endpoint.consecutive_failures = 0
             endpoint.save(update_fields=["consecutive_failures"])
         return endpoint
+    WEBHOOK_FAILURES.inc()
     endpoint.consecutive_failures += 1
     limit = pressroom_settings.WEBHOOK_PAUSE_AFTER_FAILURES
     if endpoint.consecutive_failures >= limit and not endpoint.is_paused:

@@ -13,6 +13,7 @@ checks and a pure `screen()`; publishing provides the feed and the webhooks.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from pressroom.accounts.access import Access
 from pressroom.accounts.models import Scope
 from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.core.errors import InputInvalid, InvalidTransition
+from pressroom.core.metrics import DECISIONS, SCREENING
 from pressroom.jobs.models import Artifact, ArtifactStatus
 from pressroom.publishing.services import feed_append, webhook_event_emit
 from pressroom.safety.checks.base import CheckResult, Subject, worst_decision
@@ -54,6 +56,7 @@ def artifacts_screen(*, artifact_ids: list, actor: Actor = SYSTEM) -> list[Artif
     by_workspace: dict[int, list[Artifact]] = {}
     for artifact in artifacts:
         by_workspace.setdefault(artifact.workspace_id, []).append(artifact)
+    started = time.perf_counter()
     subjects = {artifact.pk: artifact_subjects(artifact) for artifact in artifacts}
     # Model work that does not depend on the policy runs once for every workspace's artifacts.
     screen_prepare([s for per in subjects.values() for s in per])
@@ -63,6 +66,8 @@ def artifacts_screen(*, artifact_ids: list, actor: Actor = SYSTEM) -> list[Artif
         for artifact in group:
             per = subjects[artifact.pk]
             artifact_screen_apply(artifact=artifact, screenings=[next(screenings) for _ in per], policy=policy, actor=actor)
+    if artifacts:
+        SCREENING.observe(time.perf_counter() - started)
     return artifacts
 
 
@@ -87,6 +92,8 @@ def artifact_screen_apply(*, artifact: Artifact, screenings: list[Screening], po
         verdict_from_result(result, policy, workspace_id=artifact.workspace_id, artifact=artifact)
         for s in screenings for result in s.results
     )
+    for result in (r for s in screenings for r in s.results):
+        DECISIONS.labels(result.check, result.decision).inc()
     decision = worst_decision([s.decision for s in screenings])
     reasons = [r for s in screenings for r in s.reasons]
     status = STATUS_OF_DECISION[decision]

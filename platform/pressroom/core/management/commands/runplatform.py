@@ -9,6 +9,7 @@ same commands under its own process manager (see README, "Production").
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -70,6 +71,15 @@ def supervisord_config(run_dir: Path, bind: str, environment: dict[str, str]) ->
     return "\n".join(sections)
 
 
+def fresh_metrics_dir(run_dir: Path) -> Path:
+    """Every process writes its Prometheus metrics here, so the web process's /metrics
+    shows the workers' too; emptied at start (prometheus_client's multiprocess rule)."""
+    folder = run_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 class Command(BaseCommand):
     help = "Run the web process, a worker per modality and the scheduler, supervised, until stopped."
 
@@ -81,7 +91,7 @@ class Command(BaseCommand):
         run_dir = Path(settings.VAR_DIR) / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         environment = {"PYTHONPATH": os.pathsep.join([f"{root}/platform", f"{root}/workers"]),
-                       "PYTHONUNBUFFERED": "1"}
+                       "PYTHONUNBUFFERED": "1", "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(run_dir))}
         config = run_dir / "supervisord.conf"
         config.write_text(supervisord_config(run_dir, bind, environment))
         self.stdout.write(f"Pressroom is running at http://{bind}/ (admin at /admin/). Ctrl-C stops it.")
