@@ -208,3 +208,14 @@ def test_a_labelled_file_with_a_broken_policy_is_refused_not_scored(tmp_path):
         bad.write_text('{"policy": %s}\n{"text": "hi", "expected": "pass"}\n' % policy)
         with pytest.raises(LabelledSetInvalid):
             evaluate_labelled_set(bad)
+
+
+def test_with_worker_input_screening_the_request_accepts_and_the_worker_blocks_before_model_time(workspace, settings):
+    from pressroom.safety.services import jobs_input_rescreen
+
+    settings.PRESSROOM = {**settings.PRESSROOM, "SEMANTIC_INPUT_SCREENING": "worker"}
+    job = job_create(access=Access.system(workspace), use_case_key="core.text",
+                     input={"prompt": "We know where you live and we will hurt your kids."})
+    assert not SafetyVerdict.objects.filter(job=job, check_name="harm").exists()
+    blocked = jobs_input_rescreen(jobs=[job])
+    assert "harm" in blocked[job.pk] and "threat" in blocked[job.pk]

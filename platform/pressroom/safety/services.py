@@ -119,12 +119,27 @@ def verdict_from_result(result, policy: SafetyPolicy | None, **subject) -> Safet
     )
 
 
+SEMANTIC_CHECKS = ("harm", "topics")
+
+
+def request_checks() -> list:
+    """The checks job_create runs itself; with SEMANTIC_INPUT_SCREENING = "worker" the
+    semantic ones are left to the worker's screening (which runs every check)."""
+    from pressroom.conf import pressroom_settings
+    from pressroom.safety.registry import all_checks
+
+    checks = all_checks()
+    if pressroom_settings.SEMANTIC_INPUT_SCREENING == "worker":
+        return [check for check in checks if check.name not in SEMANTIC_CHECKS]
+    return checks
+
+
 def job_input_screen(*, workspace: Workspace, use_case: UseCase, validated_input: dict, actor: Actor) -> InputScreening:
     """Screen every text field of a job's input before any model time is spent.
     A blocked field refuses the job with the rule and the reason; the refusal is audited."""
     subjects = _input_subjects(validated_input, "", use_case.key)
     policy = safety_policy_get(workspace=workspace)
-    screening = InputScreening(screen(subjects, policy) if subjects else [], policy)
+    screening = InputScreening(screen(subjects, policy, request_checks()) if subjects else [], policy)
     blocked = [s for s in screening.screenings if s.decision == "block"]
     if blocked:
         errors: dict[str, list[str]] = {}
