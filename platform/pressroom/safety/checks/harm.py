@@ -82,7 +82,6 @@ class HarmProbe:
         return self.model.predict_proba(vectors)[:, self.columns]
 
 
-
 def exemplar_vectors(texts: list[str], encoder: SentenceEncoder) -> np.ndarray:
     """The exemplars' embeddings, kept on disk beside the encoder's model (keyed by the
     texts and the model file), so a new process trains the probe in a second instead of
