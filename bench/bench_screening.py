@@ -21,8 +21,6 @@ from pathlib import Path
 
 from _setup import ROOT
 
-SEMANTIC_CHECKS = ("harm", "topics")
-
 
 def load_texts(count: int) -> tuple[dict, list[str]]:
     from pressroom.safety.evaluation import load_labelled_set
@@ -75,6 +73,7 @@ def main() -> None:
     from pressroom.safety.checks.harm import current_harm_probe
     from pressroom.safety.models import SafetyPolicy
     from pressroom.safety.registry import all_checks
+    from pressroom.safety.services import SEMANTIC_CHECKS
 
     policy_fields, texts = load_texts(args.texts)
     policy = SafetyPolicy(**policy_fields)
