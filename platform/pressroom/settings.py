@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pressroom.safety",
     "pressroom.jobs",
     "pressroom.publishing",
+    "pressroom.campaigns",
     "pressroom.api",
     "pressroom.dashboard",
     "django_htmx",

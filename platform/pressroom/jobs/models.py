@@ -47,12 +47,18 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When a message for this job last reached the broker (None: never yet).
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # A campaign's jobs: one per row of its upload (1-based, as a spreadsheet counts).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs", db_index=False
+    )
+    campaign_row = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
         indexes = [
             models.Index(fields=("workspace", "status", "-created_at"), name="job_ws_status_created"),
             models.Index(fields=("status", "lease_expires_at"), name="job_status_lease"),
+            models.Index(fields=("campaign", "status"), name="job_campaign_status"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -63,6 +69,7 @@ class Job(models.Model):
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="job_progress_0_100"),
             models.CheckConstraint(condition=models.Q(priority__lte=9), name="job_priority_0_9"),
             models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),
+            models.UniqueConstraint(fields=("campaign", "campaign_row"), name="job_unique_campaign_row"),
         ]
 
     def __str__(self) -> str:
