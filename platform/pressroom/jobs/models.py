@@ -110,6 +110,8 @@ class ArtifactStatus(models.TextChoices):
     FLAGGED = "flagged", "Flagged"
     BLOCKED = "blocked", "Blocked"
     APPROVED = "approved", "Approved"
+    # Approved, and waiting for its publish_at time (cancelling makes it approved again).
+    SCHEDULED = "scheduled", "Scheduled"
     REJECTED = "rejected", "Rejected"
     PUBLISHED = "published", "Published"
 
@@ -145,6 +147,8 @@ class Artifact(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # When a scheduled artifact publishes itself; kept on the published artifact it became.
+    publish_at = models.DateTimeField(null=True, blank=True)
     # Provenance.
     model_alias = models.CharField(max_length=100)
     model_source = models.CharField(max_length=500, help_text="Resolved local path or hub id.")
@@ -159,15 +163,15 @@ class Artifact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("job", "variant_index", "revision"), name="artifact_unique_job_variant_rev"),
             # The publication invariant, enforced by the database for every entry path:
-            # a blocked artifact is never approved or published ...
+            # a blocked artifact is never approved, scheduled or published ...
             models.CheckConstraint(
-                condition=~models.Q(safety_decision="block", status__in=("approved", "published")),
+                condition=~models.Q(safety_decision="block", status__in=("approved", "scheduled", "published")),
                 name="artifact_blocked_never_approved",
             ),
-            # ... and an approved or published one passed screening or was approved by a
-            # reviewer (a user, or an API key with the content:review scope).
+            # ... and an approved, scheduled or published one passed screening or was approved
+            # by a reviewer (a user, or an API key with the content:review scope).
             models.CheckConstraint(
-                condition=~models.Q(status__in=("approved", "published"))
+                condition=~models.Q(status__in=("approved", "scheduled", "published"))
                 | models.Q(safety_decision="pass")
                 | models.Q(reviewed_by__isnull=False)
                 | models.Q(reviewed_by_api_key__isnull=False),
@@ -177,6 +181,14 @@ class Artifact(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=ArtifactStatus.values), name="artifact_status_valid"
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status="scheduled") | models.Q(publish_at__isnull=False),
+                name="artifact_scheduled_has_time",
+            ),
+        ]
+        indexes = [
+            # The publish sweep's question: which scheduled artifacts are due?
+            models.Index(fields=("publish_at",), condition=models.Q(status="scheduled"), name="artifact_scheduled_due"),
         ]
 
     def __str__(self) -> str:
