@@ -21,6 +21,7 @@ class ActorType(models.TextChoices):
     API_KEY = "api_key", "API key"
     WORKER = "worker", "Worker"
     SYSTEM = "system", "System"
+    SCHEDULE = "schedule", "Schedule"
 
 
 class AuditChainHead(models.Model):

@@ -35,6 +35,12 @@ class Actor:
     def worker(cls, name: str) -> Actor:
         return cls(ActorType.WORKER, name[:255], name[:255])
 
+    @classmethod
+    def schedule(cls, key: str, label: str) -> Actor:
+        """A schedule acting on its own (a publish-at time, a recurring campaign): `key`
+        names it, e.g. "campaign_schedule:<id>"; whoever set it up is in its own events."""
+        return cls(ActorType.SCHEDULE, key[:255], label[:255])
+
 
 SYSTEM = Actor(ActorType.SYSTEM, "", "system")
 
