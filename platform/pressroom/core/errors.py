@@ -62,3 +62,26 @@ class NotFound(PressroomError):
     revealed: they answer exactly like missing ones)."""
 
     code = "not_found"
+
+
+class QuotaExceeded(PressroomError):
+    """A workspace's quota refuses new work; nothing was written. `resets_at` is the UTC
+    start of the next day or month (`period`), when the limit frees up."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, *, metric: str, period: str, limit: float, usage: float, resets_at, requested: int = 0) -> None:
+        self.metric, self.period, self.limit, self.usage = metric, period, limit, usage
+        self.resets_at, self.requested = resets_at, requested
+        label = metric.replace("_", "-")
+        if requested:
+            what = (f"{requested} more {label} would go over this workspace's limit of {_amount(limit)} per {period} "
+                    f"({_amount(usage)} used)")
+        else:
+            what = f"this workspace has used {_amount(usage)} of its {_amount(limit)} {label} per {period}"
+        start_of = "the next day" if period == "day" else "the next month"
+        super().__init__(f"Quota exceeded: {what}. It resets at {resets_at:%Y-%m-%d %H:%M} UTC, the start of {start_of}.")
+
+
+def _amount(number: float) -> str:
+    return format(number, ".3f").rstrip("0").rstrip(".")
