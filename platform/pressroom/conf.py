@@ -118,6 +118,13 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_SERVE_MODE": "",
     "MEDIA_INTERNAL_PREFIX": "/protected-media/",
     "API_MAX_BODY_BYTES": 1024 * 1024,
+    # Campaigns: rows per upload, the upload's size (its own body limit on the campaigns
+    # endpoint), how many row errors a refusal lists, and the priority of campaign jobs
+    # (below an interactive job's default 5, so a catalog run never starves a marketer).
+    "CAMPAIGN_MAX_ROWS": 10_000,
+    "CAMPAIGN_MAX_UPLOAD_BYTES": 32 * 1024 * 1024,
+    "CAMPAIGN_MAX_REPORTED_ERRORS": 1000,
+    "CAMPAIGN_DEFAULT_PRIORITY": 3,
     # Plugin label -> its settings (over the plugin's default_settings).
     "PLUGINS_CONFIG": {},
 }

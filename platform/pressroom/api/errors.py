@@ -60,7 +60,10 @@ def api_exception_handler(exc, context):
     for error_type, code in DOMAIN_STATUS:
         if isinstance(exc, error_type):
             fields = getattr(exc, "field_errors", None)
-            return Response(error_body(exc.code, exc.message, fields), status=code)
+            body = error_body(exc.code, exc.message, fields)
+            if getattr(exc, "row_errors", None):  # a campaign's per-row validation report
+                body["error"]["rows"] = [error.as_dict() for error in exc.row_errors]
+            return Response(body, status=code)
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
     response = exception_handler(exc, context)
@@ -90,7 +93,8 @@ class BodySizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            limit = pressroom_settings.API_MAX_BODY_BYTES
+            limit = (pressroom_settings.CAMPAIGN_MAX_UPLOAD_BYTES if request.path.startswith("/api/v1/campaigns/")
+                     else pressroom_settings.API_MAX_BODY_BYTES)
             if length > limit:
                 body = error_body("request_too_large", f"Request body of {length} bytes is over the limit of {limit}.")
                 return JsonResponse(body, status=413)

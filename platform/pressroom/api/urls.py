@@ -3,6 +3,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from pressroom.api import views
+from pressroom.usage.api import UsageView
+from pressroom.campaigns.api import CampaignViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -11,12 +13,14 @@ router.register("jobs", views.JobViewSet, basename="job")
 router.register("artifacts", views.ArtifactViewSet, basename="artifact")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 
 app_name = "api"
 urlpatterns = [
     path("plugins/", views.PluginListView.as_view(), name="plugins"),
     path("published/", views.PublishedFeedView.as_view(), name="published"),
     path("safety-policy/", views.SafetyPolicyView.as_view(), name="safety-policy"),
+    path("usage/", UsageView.as_view(), name="usage"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

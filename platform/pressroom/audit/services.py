@@ -52,6 +52,16 @@ def _lock_chain_head(workspace_id: int) -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(workspace_id=workspace_id)
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event of a bulk write (see audit_record_many)."""
+
+    action: str
+    object_type: str
+    object_id: Any
+    data: dict[str, Any] | None = None
+
+
 def audit_record(
     *,
     workspace_id: int,
@@ -61,25 +71,35 @@ def audit_record(
     actor: Actor = SYSTEM,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    audit_actions.label(action)  # refuses unregistered actions
+    return _append(workspace_id, [PendingEvent(action, object_type, object_id, data)], actor)[0]
+
+
+def audit_record_many(*, workspace_id: int, events: list[PendingEvent], actor: Actor = SYSTEM) -> int:
+    """Append many events to a workspace's chain under one lock of its head: hashed in
+    order, inserted in batches, the head moved once. It is the same ordered chain that
+    audit_record writes; a campaign's 10,000 job events cost seconds, not minutes."""
+    return len(_append(workspace_id, events, actor)) if events else 0
+
+
+def _append(workspace_id: int, events: list[PendingEvent], actor: Actor) -> list[AuditEvent]:
+    for action in {event.action for event in events}:
+        audit_actions.label(action)  # refuses unregistered actions
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+        raise RuntimeError("audit events must be written inside the transaction of the change they record")
     head = _lock_chain_head(workspace_id)
-    fields = {
-        "workspace_id": workspace_id,
-        "sequence": head.last_sequence + 1,
-        "timestamp": timezone.now(),
-        "actor_type": actor.type,
-        "actor_id": actor.id,
-        "actor_label": actor.label,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "data": data or {},
-        "previous_hash": head.last_hash,
-    }
-    fields["hash"] = event_hash(fields)
-    event = AuditEvent.objects.create(user=actor.user, **fields)
-    head.last_sequence, head.last_hash = event.sequence, event.hash
+    now, previous, sequence = timezone.now(), head.last_hash, head.last_sequence
+    rows = []
+    for event in events:
+        sequence += 1
+        fields = {
+            "workspace_id": workspace_id, "sequence": sequence, "timestamp": now, "actor_type": actor.type,
+            "actor_id": actor.id, "actor_label": actor.label, "action": event.action,
+            "object_type": event.object_type, "object_id": str(event.object_id), "data": event.data or {},
+            "previous_hash": previous,
+        }
+        fields["hash"] = previous = event_hash(fields)
+        rows.append(AuditEvent(user=actor.user, **fields))
+    rows = AuditEvent.objects.bulk_create(rows, batch_size=2000)
+    head.last_sequence, head.last_hash = sequence, previous
     head.save(update_fields=["last_sequence", "last_hash"])
-    return event
+    return rows

@@ -143,6 +143,50 @@ def job_dispatch(*, job: Job, countdown: float | None = None) -> JobDispatch:
     return dispatch
 
 
+def jobs_dispatch_many(*, jobs: list[Job]) -> None:
+    """The outbox rows of many new jobs of one workspace and modality (a campaign), written
+    in the caller's transaction with one insert; after commit a publishing thread sends
+    them without holding up the response, and the sweeper sends whatever it could not.
+    Fair priority is counted once: the k-th job has the backlog before it plus k-1 ahead."""
+    if not jobs:
+        return
+    now = timezone.now()
+    dispatches = JobDispatch.objects.bulk_create([JobDispatch(job=job, available_at=now) for job in jobs], batch_size=2000)
+    first = jobs[0]
+    backlog = Job.objects.filter(workspace_id=first.workspace_id, modality=first.modality, status="queued",
+                                 created_at__lt=first.created_at).count()
+    messages = [Message(dispatch.pk, str(job.pk), job.modality, max(0, job.priority - (backlog + k).bit_length()), None)
+                for k, (dispatch, job) in enumerate(zip(dispatches, jobs))]
+    transaction.on_commit(lambda: _bulk_publisher.submit(_publish_many, messages))
+
+
+_bulk_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressroom-publish-bulk")
+
+
+def _publish_many(messages: list[Message], chunk: int = 500) -> int:
+    """Runs in its own thread: publish in chunks, deleting each chunk's sent rows; stop at
+    the first broker failure (the rows left are the sweeper's)."""
+    from django.db import connection
+
+    sent = 0
+    try:
+        for start in range(0, len(messages), chunk):
+            part = messages[start:start + chunk]
+            done = []
+            for message in part:
+                error = _publish_or_error(message)
+                if error is not None:
+                    logger.warning("Broker did not take campaign job %s (%s); the sweeper sends the rest", message.job_id, error)
+                    JobDispatch.objects.filter(pk__in=done).delete()
+                    return sent + len(done)
+                done.append(message.dispatch_id)
+            JobDispatch.objects.filter(pk__in=done).delete()
+            sent += len(done)
+        return sent
+    finally:
+        connection.close()  # this thread's own connection
+
+
 def dispatches_relay(*, limit: int = 500) -> int:
     """The sweeper's half of the outbox: publish rows that are due and were not sent at
     commit time (older than the grace period, so a commit-time send is not raced)."""

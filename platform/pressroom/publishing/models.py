@@ -4,7 +4,7 @@ from django.db import models
 
 from pressroom.accounts.models import Workspace
 
-WEBHOOK_EVENTS = ("artifact.published", "job.succeeded", "job.failed", "artifact.flagged")
+WEBHOOK_EVENTS = ("artifact.published", "job.succeeded", "job.failed", "artifact.flagged", "campaign.finished")
 
 
 def new_signing_secret() -> str:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from pressroom.accounts.access import Access
 from pressroom.accounts.models import Scope, Workspace
 from pressroom.audit.services import SYSTEM, Actor, audit_record
+from pressroom.campaigns.events import campaign_job_finished, campaign_job_reopened
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition
 from pressroom.jobs.dispatch import dispatches_relay, job_dispatch
@@ -187,7 +188,9 @@ def job_start(*, job: JobRef, worker: str = "") -> Job | None:
 
 
 def _finish(job: Job, status: str, **changes: Any) -> Job:
-    return _save(job, status=status, finished_at=timezone.now(), lease_expires_at=None, **changes)
+    _save(job, status=status, finished_at=timezone.now(), lease_expires_at=None, **changes)
+    campaign_job_finished(job)
+    return job
 
 
 def _held_by(worker: str, job_ids: list):
@@ -351,6 +354,7 @@ def job_retry(*, job: Job, access: Access) -> Job:
     _save_and_dispatch(job, status=JobStatus.QUEUED, attempts=0, progress=0, error_message="", finished_at=None,
                        cancel_requested_at=None, started_at=None, lease_expires_at=None)
     _audit(job, "job.retried", actor, {"before": before})
+    campaign_job_reopened(job)
     return job
 
 
