@@ -271,4 +271,7 @@ CELERY_BEAT_SCHEDULE = {
                           "options": {"queue": "sweeper", "expires": PRESSROOM["SWEEP_SECONDS"]}},
     "audit-checkpoints": {"task": "pressroom.audit.checkpoint", "schedule": env.float(
         "PRESSROOM_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=3600.0), "options": {"queue": "sweeper"}},
+    # Scheduled artifacts whose time has come are published within this many seconds.
+    "publish-due-artifacts": {"task": "pressroom.jobs.publish_due", "schedule": env.float(
+        "PRESSROOM_PUBLISH_DUE_SECONDS", default=15.0), "options": {"queue": "sweeper", "expires": 60}},
 }

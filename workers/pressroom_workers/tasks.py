@@ -10,7 +10,7 @@ from pressroom.audit.services import Actor
 from pressroom.celery import RUN_JOBS_TASK, app
 from pressroom.conf import pressroom_settings
 from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
-from pressroom.jobs.services.artifacts import SCREEN_TASK, artifacts_screen
+from pressroom.jobs.services.artifacts import PUBLISH_DUE_TASK, SCREEN_TASK, artifacts_publish_due, artifacts_screen
 
 from pressroom_workers.executor import JobBatchExecutor
 from pressroom_workers.heartbeat import report_models
@@ -109,6 +109,15 @@ def audit_checkpoint() -> int:
     from pressroom.audit.checkpoints import audit_checkpoints_write
 
     return len(audit_checkpoints_write())
+
+
+@app.task(name=PUBLISH_DUE_TASK, queue="sweeper", ignore_result=True)
+def publish_due() -> int:
+    """Scheduled by celery beat: publish the scheduled artifacts whose time has come."""
+    published = artifacts_publish_due()
+    if published:
+        logger.info("Published %d scheduled artifacts", published)
+    return published
 
 
 @app.task(name="pressroom.jobs.sweep", queue="sweeper", ignore_result=True)

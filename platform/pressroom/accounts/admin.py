@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponseRedirect
 
-from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
+from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace, time_zone_names
 from pressroom.accounts.access import workspaces_for_user
 from pressroom.accounts.services import (
     api_key_create,
@@ -47,12 +47,29 @@ class _Refused(Exception):
     pass
 
 
+class WorkspaceForm(forms.ModelForm):
+    # Left empty, a change keeps the zone it had (UTC for a new workspace).
+    time_zone = forms.ChoiceField(required=False, help_text="Schedules run, and the dashboard shows times, in this zone.")
+
+    class Meta:
+        model = Workspace
+        fields = ("name", "slug", "time_zone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", "---------"), *((name, name) for name in sorted(time_zone_names()))]
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data["time_zone"] or self.instance.time_zone or "UTC"
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(ThroughServicesAdmin):
-    """Workspaces are created and renamed through the services (audited). A staff user who
-    creates one becomes its admin."""
+    """Workspaces are created, renamed and moved to another time zone through the services
+    (audited). A staff user who creates one becomes its admin."""
 
-    list_display = ("name", "slug", "created_at")
+    form = WorkspaceForm
+    list_display = ("name", "slug", "time_zone", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
@@ -68,11 +85,12 @@ class WorkspaceAdmin(ThroughServicesAdmin):
     def save_model(self, request, obj, form, change) -> None:
         actor = Actor.for_user(request.user)
         if change:
-            self.save_through_service(request, lambda: workspace_update(access=staff_access(request, obj), name=obj.name))
+            self.save_through_service(request, lambda: workspace_update(access=staff_access(request, obj), name=obj.name,
+                                                                        time_zone=obj.time_zone))
             return
         owner = None if request.user.is_superuser else request.user
         obj.pk = self.save_through_service(
-            request, lambda: workspace_create(name=obj.name, slug=obj.slug, owner=owner, actor=actor)).pk
+            request, lambda: workspace_create(name=obj.name, slug=obj.slug, owner=owner, actor=actor, time_zone=obj.time_zone)).pk
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its audit trail and jobs are kept (PROTECT)

@@ -1,5 +1,20 @@
+import zoneinfo
+from functools import lru_cache
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    """IANA names this Python knows (the system's zoneinfo, or the tzdata package)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(f"{value!r} is not a time zone name like Europe/Paris or UTC.", code="invalid_time_zone")
 
 
 class Workspace(models.Model):
@@ -10,6 +25,8 @@ class Workspace(models.Model):
     # Installed plugins whose use cases this workspace does not offer (a plugin installed
     # later is offered until an admin turns it off). Changed through `workspace_plugins_set`.
     disabled_plugins = models.JSONField(default=list, blank=True)
+    # Where its people live: schedules run and dashboard times show in this zone.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

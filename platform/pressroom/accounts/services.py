@@ -5,12 +5,13 @@ import hmac
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from pressroom.accounts.access import Access
-from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace
+from pressroom.accounts.models import ApiKey, Membership, Role, Scope, Workspace, validate_time_zone
 from pressroom.audit.services import Actor, audit_record
 from pressroom.core.errors import InputInvalid
 
@@ -24,7 +25,8 @@ def _audit_membership(membership: Membership, action: str, actor: Actor, data: d
 
 @transaction.atomic
 def workspace_create(
-    *, name: str, slug: str | None = None, owner: AbstractBaseUser | None = None, actor: Actor | None = None
+    *, name: str, slug: str | None = None, owner: AbstractBaseUser | None = None, actor: Actor | None = None,
+    time_zone: str = "UTC",
 ) -> Workspace:
     slug = slug or slugify(name)
     if not slug:
@@ -32,26 +34,41 @@ def workspace_create(
     if Workspace.objects.filter(slug=slug).exists():
         raise InputInvalid("Workspace slug already taken.", {"slug": [f"'{slug}' is already in use."]})
     actor = actor or Actor.for_user(owner)
-    workspace = Workspace.objects.create(name=name, slug=slug)
+    workspace = Workspace.objects.create(name=name, slug=slug, time_zone=_check_time_zone(time_zone))
     audit_record(workspace_id=workspace.pk, action="workspace.created", object_type="workspace",
-                 object_id=workspace.pk, actor=actor, data={"name": name, "slug": slug})
+                 object_id=workspace.pk, actor=actor, data={"name": name, "slug": slug, "time_zone": time_zone})
     if owner is not None:
         membership_set(access=Access.system(workspace, actor), user=owner, role=Role.ADMIN)
     return workspace
 
 
+def _check_time_zone(time_zone: str) -> str:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise InputInvalid("Unknown time zone.", {"time_zone": error.messages}) from None
+    return time_zone
+
+
 @transaction.atomic
-def workspace_update(*, access: Access, name: str) -> Workspace:
-    """Rename a workspace (its admins; the slug stays: links and API clients use it); audited."""
+def workspace_update(*, access: Access, name: str | None = None, time_zone: str | None = None) -> Workspace:
+    """Rename a workspace or move it to another time zone (its admins; the slug stays:
+    links and API clients use it); each change audited with its before and after."""
     access.require_role(Role.ADMIN)
     workspace, actor = access.workspace, access.actor
-    if not name.strip():
+    if name is not None and not name.strip():
         raise InputInvalid("A workspace needs a name.", {"name": ["This field may not be blank."]})
+    if time_zone is not None:
+        _check_time_zone(time_zone)
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    before, workspace.name = workspace.name, name
-    workspace.save(update_fields=["name"])
-    audit_record(workspace_id=workspace.pk, action="workspace.renamed", object_type="workspace", object_id=workspace.pk,
-                 actor=actor, data={"before": before, "after": name})
+    for field, action, value in (("name", "workspace.renamed", name), ("time_zone", "workspace.time_zone_changed", time_zone)):
+        before = getattr(workspace, field)
+        if value is None or value == before:
+            continue
+        setattr(workspace, field, value)
+        workspace.save(update_fields=[field])
+        audit_record(workspace_id=workspace.pk, action=action, object_type="workspace", object_id=workspace.pk,
+                     actor=actor, data={"before": before, "after": value})
     return workspace
 
 

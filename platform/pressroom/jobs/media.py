@@ -34,7 +34,7 @@ def artifact_file_url(artifact: Artifact) -> str:
     return reverse("artifact-file", args=[artifact.pk, _file_name(artifact)])
 
 
-SIGNABLE_STATUSES = ("approved", "published")
+SIGNABLE_STATUSES = ("approved", "scheduled", "published")
 
 
 def artifact_signed_url(artifact: Artifact, *, seconds: int | None = None) -> str:

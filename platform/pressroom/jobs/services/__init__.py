@@ -1,12 +1,16 @@
 """Writes for jobs (`jobs.py`) and for the artifacts they make (`artifacts.py`)."""
 from pressroom.jobs.services.artifacts import (  # noqa: F401
+    PUBLISH_DUE_TASK,
     SCREEN_TASK,
     artifact_approve,
     artifact_edit,
     artifact_publish,
     artifact_reject,
+    artifact_schedule_cancel,
+    artifact_schedule_publish,
     artifact_screen_apply,
     artifacts_fail_closed,
+    artifacts_publish_due,
     artifacts_screen,
 )
 from pressroom.jobs.services.jobs import (  # noqa: F401

@@ -4,7 +4,8 @@ and publication.
     screening -> passed | flagged | blocked
     passed  -> approved (a reviewer, or the workspace policy) | rejected
     flagged -> approved (a reviewer only) | rejected
-    approved -> published | rejected
+    approved -> published | rejected | scheduled (publish at a time)
+    scheduled -> published (when its time comes) | approved (cancelled) | rejected
 
 Every change writes one audit event in the same transaction, and is checked twice: here
 (the caller's Access, the state) and by the database (a PostgreSQL trigger refuses any
@@ -13,7 +14,9 @@ checks and a pure `screen()`; publishing provides the feed and the webhooks.
 """
 from __future__ import annotations
 
+import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -33,7 +36,10 @@ from pressroom.safety.screening import Screening, screen, screen_prepare
 from pressroom.safety.services import safety_policy_get, verdict_from_result
 
 SCREEN_TASK = "pressroom.safety.screen_artifacts"
+PUBLISH_DUE_TASK = "pressroom.jobs.publish_due"
 STATUS_OF_DECISION = {"pass": ArtifactStatus.PASSED, "flag": ArtifactStatus.FLAGGED, "block": ArtifactStatus.BLOCKED}
+
+logger = logging.getLogger(__name__)
 
 
 # -- screening ---------------------------------------------------------------------------
@@ -167,7 +173,7 @@ def _lock_artifact(artifact: Artifact, access: Access, scope: str) -> Artifact:
 
 
 def _require_status(artifact: Artifact, allowed: tuple[str, ...], action: str) -> None:
-    if artifact.safety_decision == "block" and action in ("approve", "publish", "edit"):
+    if artifact.safety_decision == "block" and action in ("approve", "publish", "edit", "schedule"):
         raise InvalidTransition(f"Cannot {action} artifact {artifact.pk}: it was blocked by the safety stage.")
     if artifact.status not in allowed:
         raise InvalidTransition(f"Cannot {action} artifact {artifact.pk}: it is {artifact.status} (allowed from {', '.join(allowed)}).")
@@ -177,7 +183,8 @@ def _record_review(artifact: Artifact, status: str, reviewer: Access | None, com
     artifact.status, artifact.reviewed_at, artifact.review_comment = status, timezone.now(), comment
     artifact.reviewed_by = reviewer.user if reviewer else None
     artifact.reviewed_by_api_key = reviewer.api_key if reviewer else None
-    artifact.save(update_fields=["status", "reviewed_by", "reviewed_by_api_key", "reviewed_at", "review_comment"])
+    artifact.publish_at = None  # a rejected artifact no longer waits for its time
+    artifact.save(update_fields=["status", "reviewed_by", "reviewed_by_api_key", "reviewed_at", "review_comment", "publish_at"])
 
 
 def _approve(artifact: Artifact, actor: Actor, reviewer: Access | None, comment: str) -> Artifact:
@@ -196,7 +203,8 @@ def artifact_approve(*, artifact: Artifact, access: Access, comment: str = "") -
 @transaction.atomic
 def artifact_reject(*, artifact: Artifact, access: Access, comment: str) -> Artifact:
     artifact = _lock_artifact(artifact, access, Scope.CONTENT_REVIEW)
-    _require_status(artifact, (ArtifactStatus.PASSED, ArtifactStatus.FLAGGED, ArtifactStatus.APPROVED), "reject")
+    _require_status(artifact, (ArtifactStatus.PASSED, ArtifactStatus.FLAGGED, ArtifactStatus.APPROVED, ArtifactStatus.SCHEDULED),
+                    "reject")
     if not comment.strip():
         raise InputInvalid("A rejection needs a comment.", {"comment": ["Say why the artifact is rejected."]})
     _record_review(artifact, ArtifactStatus.REJECTED, access, comment)
@@ -224,19 +232,110 @@ def artifact_edit(*, artifact: Artifact, access: Access, text: str, comment: str
 
 @transaction.atomic
 def artifact_publish(*, artifact: Artifact, access: Access) -> Artifact:
-    """Publish an approved artifact: status, feed row, audit event and webhook in one
-    transaction. Blocked, unreviewed, rejected and still-screening artifacts are refused."""
+    """Publish an approved artifact now (a scheduled one too, ahead of its time): status,
+    feed row, audit event and webhook in one transaction. Blocked, unreviewed, rejected and
+    still-screening artifacts are refused."""
     artifact = _lock_artifact(artifact, access, Scope.CONTENT_PUBLISH)
-    _require_status(artifact, (ArtifactStatus.APPROVED,), "publish")
+    _require_status(artifact, (ArtifactStatus.APPROVED, ArtifactStatus.SCHEDULED), "publish")
+    return _publish(artifact, access.actor)
+
+
+def _publish(artifact: Artifact, actor: Actor) -> Artifact:
+    """The one way an artifact is published, by a person or by its schedule; the caller
+    holds the artifact's row lock and has checked its state."""
     artifact.status, artifact.published_at = ArtifactStatus.PUBLISHED, timezone.now()
     artifact.save(update_fields=["status", "published_at"])
     item = feed_append(artifact=artifact)
-    _audit(artifact, "artifact.published", access.actor, {"feed_position": item.position})
+    scheduled = {"publish_at": artifact.publish_at.isoformat()} if artifact.publish_at else {}
+    _audit(artifact, "artifact.published", actor, {"feed_position": item.position, **scheduled})
     webhook_event_emit(workspace_id=artifact.workspace_id, event="artifact.published",
                        data={"artifact": str(artifact.pk), "job": str(artifact.job_id), "kind": artifact.kind,
                              "text": artifact.text, "data": artifact.data, "feed_position": item.position,
                              **_file_links(artifact)})
     return artifact
+
+
+# -- publishing at a time ----------------------------------------------------------
+def _check_publish_at(publish_at: Any) -> datetime:
+    if not isinstance(publish_at, datetime):
+        raise InputInvalid("Give a time to publish at.", {"publish_at": ["Expected a date and time."]})
+    if timezone.is_naive(publish_at):
+        raise InputInvalid("The time to publish at needs a time zone.",
+                           {"publish_at": ["Give an offset or Z, e.g. 2030-05-01T09:00:00+02:00."]})
+    if publish_at <= timezone.now():
+        raise InputInvalid("The time to publish at has passed.", {"publish_at": ["Choose a time in the future."]})
+    return publish_at
+
+
+@transaction.atomic
+def artifact_schedule_publish(*, artifact: Artifact, access: Access, publish_at: datetime) -> Artifact:
+    """An approved artifact waits in `scheduled` and is published at `publish_at` by the
+    periodic publish task; a scheduled one moves to the new time."""
+    publish_at = _check_publish_at(publish_at)
+    artifact = _lock_artifact(artifact, access, Scope.CONTENT_PUBLISH)
+    _require_status(artifact, (ArtifactStatus.APPROVED, ArtifactStatus.SCHEDULED), "schedule")
+    before = artifact.publish_at
+    artifact.status, artifact.publish_at = ArtifactStatus.SCHEDULED, publish_at
+    artifact.save(update_fields=["status", "publish_at"])
+    _audit(artifact, "artifact.scheduled", access.actor,
+           {"publish_at": publish_at.isoformat(), "before": before.isoformat() if before else None})
+    return artifact
+
+
+@transaction.atomic
+def artifact_schedule_cancel(*, artifact: Artifact, access: Access) -> Artifact:
+    """A scheduled artifact goes back to approved, its review kept; nothing is published."""
+    artifact = _lock_artifact(artifact, access, Scope.CONTENT_PUBLISH)
+    _require_status(artifact, (ArtifactStatus.SCHEDULED,), "cancel the schedule of")
+    publish_at, artifact.status, artifact.publish_at = artifact.publish_at, ArtifactStatus.APPROVED, None
+    artifact.save(update_fields=["status", "publish_at"])
+    _audit(artifact, "artifact.schedule_cancelled", access.actor, {"publish_at": publish_at.isoformat()})
+    return artifact
+
+
+def publish_schedule_actor(artifact: Artifact) -> Actor:
+    """The audit actor of an artifact's own schedule."""
+    return Actor.schedule(f"publish_at:{artifact.pk}", f"publish at {artifact.publish_at.isoformat()}")
+
+
+def artifacts_publish_due(*, limit: int = 200) -> int:
+    """Publish scheduled artifacts whose time has come, each in its own transaction, the
+    schedule as the actor. Safe with sweeps running at once (a row another sweep holds is
+    skipped) and with cancellations and rejections meanwhile (the state is read again
+    under the lock). Returns how many were published."""
+    due = list(Artifact.objects.filter(status=ArtifactStatus.SCHEDULED, publish_at__lte=timezone.now())
+               .order_by("publish_at").values_list("pk", flat=True)[:limit])
+    published = 0
+    for artifact_id in due:
+        try:
+            published += _publish_if_due(artifact_id)
+        except Exception as error:  # noqa: BLE001 - one artifact's failure must not hold back the others
+            logger.exception("Scheduled publication of artifact %s failed", artifact_id)
+            _schedule_failed(artifact_id, error)
+    return published
+
+
+@transaction.atomic
+def _publish_if_due(artifact_id) -> bool:
+    artifact = (Artifact.objects.select_for_update(skip_locked=True, of=("self",)).select_related("job")
+                .filter(pk=artifact_id, status=ArtifactStatus.SCHEDULED, publish_at__lte=timezone.now()).first())
+    if artifact is None:
+        return False  # another sweep has it, or it was published, cancelled or rejected meanwhile
+    _publish(artifact, publish_schedule_actor(artifact))
+    return True
+
+
+@transaction.atomic
+def _schedule_failed(artifact_id, error: Exception) -> None:
+    """A publication that failed is not retried every sweep: the artifact goes back to
+    approved, with the reason in the audit trail, for a person to look at."""
+    artifact = Artifact.objects.select_for_update(skip_locked=True).filter(pk=artifact_id, status=ArtifactStatus.SCHEDULED).first()
+    if artifact is None:
+        return
+    actor = publish_schedule_actor(artifact)
+    publish_at, artifact.status, artifact.publish_at = artifact.publish_at, ArtifactStatus.APPROVED, None
+    artifact.save(update_fields=["status", "publish_at"])
+    _audit(artifact, "artifact.schedule_failed", actor, {"publish_at": publish_at.isoformat(), "reason": str(error)[:500]})
 
 
 def _file_links(artifact: Artifact) -> dict[str, Any]:
