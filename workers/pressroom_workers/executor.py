@@ -35,6 +35,7 @@ from pressroom.plugins import (
 from pressroom.plugins.services import prompt_template_resolver
 from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
 from pressroom.safety.services import jobs_input_rescreen
+from pressroom.usage.metering import Usage, usage_of_result
 
 from pressroom_workers.metrics import record_model_step
 from pressroom_workers.runtime import ModelRuntime, RequestFailed
@@ -52,6 +53,8 @@ class JobRun:
     steps_done: int = 0
     expected_steps: int = 1
     stopped: bool = False
+    # What this attempt spent so far: recorded with its result, whichever it is.
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def waiting(self) -> bool:
@@ -177,6 +180,7 @@ class JobBatchExecutor:
                 record_model_step(self.runtime.calls[calls_before:], results)
                 stopped_mid_call = watch.cancelled_indexes(fresh=True)
                 for index, (run, result) in enumerate(zip(live, results)):
+                    run.usage.add(usage_of_result(result))  # spent, even when the output is dropped
                     if index not in stopped_mid_call:  # a cancelled call's partial output is dropped
                         self._deliver(run, result)
                 for run in live:
@@ -256,21 +260,22 @@ class JobBatchExecutor:
         run.stopped = True
         run.generator.close()
         if transient:
-            services.job_retry_later(job=run.job, error=_error_text(error), actor=Actor.worker(self.worker_name))
+            services.job_retry_later(job=run.job, error=_error_text(error), actor=Actor.worker(self.worker_name),
+                                     usage=run.usage)
             self.report.retried.append(str(run.job.pk))
         else:
-            self._fail(run.job, _error_text(error), error)
+            self._fail(run.job, _error_text(error), error, usage=run.usage)
 
-    def _fail(self, job: Job, message: str, error: BaseException | None = None) -> None:
+    def _fail(self, job: Job, message: str, error: BaseException | None = None, usage: Usage | None = None) -> None:
         if error is not None and not isinstance(error, (PressroomError, RequestFailed)):
             logger.error("Job %s failed:\n%s", job.pk, "".join(traceback.format_exception(error)))
-        services.job_fail(job=job, error=message, actor=Actor.worker(self.worker_name))
+        services.job_fail(job=job, error=message, actor=Actor.worker(self.worker_name), usage=usage)
         self.report.failed.append(str(job.pk))
 
     def _at_step_boundary(self, run: JobRun) -> None:
         if run.stopped:
             return
-        if services.job_stop_if_requested(job=run.job):
+        if services.job_stop_if_requested(job=run.job, usage=run.usage):
             run.stopped = True
             run.generator.close()
             self.report.cancelled.append(str(run.job.pk))
@@ -279,7 +284,7 @@ class JobBatchExecutor:
         if run.job.started_at and timezone.now() - run.job.started_at > soft_limit:
             run.stopped = True
             run.generator.close()
-            self._fail(run.job, f"Time limit of {soft_limit.seconds}s exceeded.")
+            self._fail(run.job, f"Time limit of {soft_limit.seconds}s exceeded.", usage=run.usage)
             return
         if run.waiting:
             progress = 5 + int(90 * min(run.steps_done, run.expected_steps) / max(run.expected_steps, 1))
@@ -287,10 +292,11 @@ class JobBatchExecutor:
 
     def _finish(self, run: JobRun) -> None:
         try:
-            services.job_succeed(job=run.job, drafts=run.drafts or [], actor=Actor.worker(self.worker_name))
+            services.job_succeed(job=run.job, drafts=run.drafts or [], actor=Actor.worker(self.worker_name),
+                                 usage=run.usage)
         except DatabaseError:
             raise  # the whole batch is redelivered; job_succeed is idempotent
         except Exception as error:  # noqa: BLE001 - malformed drafts fail this job only
-            self._fail(run.job, f"Could not store artifacts: {_error_text(error)}", error)
+            self._fail(run.job, f"Could not store artifacts: {_error_text(error)}", error, usage=run.usage)
             return
         self.report.succeeded.append(str(run.job.pk))

@@ -4,14 +4,25 @@
 """
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition, NotAllowed, NotFound, PressroomError
+from pressroom.core.errors import (
+    IdempotencyConflict,
+    InputInvalid,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    PressroomError,
+    QuotaExceeded,
+)
 
 DOMAIN_STATUS = (
     (InputInvalid, status.HTTP_400_BAD_REQUEST),
@@ -56,7 +67,18 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
+def quota_exceeded_response(exc: QuotaExceeded) -> Response:
+    """429 with which limit refused the request and when it resets (also as Retry-After)."""
+    body = error_body(exc.code, exc.message)
+    body["error"].update(metric=exc.metric, period=exc.period, limit=exc.limit, usage=exc.usage,
+                         resets_at=exc.resets_at.isoformat().replace("+00:00", "Z"))
+    wait = max(1, math.ceil((exc.resets_at - timezone.now()).total_seconds()))
+    return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, QuotaExceeded):
+        return quota_exceeded_response(exc)
     for error_type, code in DOMAIN_STATUS:
         if isinstance(exc, error_type):
             fields = getattr(exc, "field_errors", None)

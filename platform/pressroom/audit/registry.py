@@ -55,6 +55,7 @@ CORE_ACTIONS = {
     "artifact.schedule_failed": "Artifact's scheduled publication failed",
     "workspace.created": "Workspace created",
     "workspace.renamed": "Workspace renamed",
+    "workspace.quota_changed": "Workspace quota changed",
     "workspace.time_zone_changed": "Workspace time zone changed",
     "api_key.created": "API key created",
     "api_key.revoked": "API key revoked",

@@ -66,6 +66,8 @@ class ModelProvenance:
     # Every output of one batched model call shares a batch id.
     batch_id: str = ""
     batch_size: int = 1
+    # Wall time of that whole call; each of its batch_size items used an equal share.
+    call_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class TextOutput:
     new_tokens: int
     params: dict[str, Any]
     provenance: ModelProvenance
+    prompt_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,5 @@ class ImageOutput:
 class EmbeddingOutput:
     vectors: list[list[float]] = field(repr=False)
     provenance: ModelProvenance | None = None
+    # The request's share of the model calls that embedded it (its texts may span calls).
+    model_seconds: float = 0.0

@@ -78,7 +78,8 @@ class TextGenerationBackend(Backend):
         messages.append({"role": "user", "content": item.prompt})
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[tuple[str, int]]:
+    def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[tuple[str, int, int]]:
+        """(text, new tokens, prompt tokens) per item; padding is not counted as prompt."""
         from transformers import StoppingCriteriaList
 
         encoded = self.tokenizer(
@@ -100,7 +101,8 @@ class TextGenerationBackend(Backend):
                 stopping_criteria=StoppingCriteriaList([_StopWhenAsked(should_stop)]),
             )
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        return [self._decode(row) for row in new_tokens]
+        prompt_tokens = encoded["attention_mask"].sum(dim=1).tolist()
+        return [(*self._decode(row), prompt) for row, prompt in zip(new_tokens, prompt_tokens)]
 
     def _decode(self, row: torch.Tensor) -> tuple[str, int]:
         ids = row.tolist()

@@ -20,6 +20,7 @@ from pressroom.plugins import (
     RuntimeRequest,
     TextOutput,
 )
+from pressroom.usage.metering import call_share
 
 from pressroom_workers.runtime.backends import BACKENDS, Backend, ImageItem, TextItem
 from pressroom_workers.runtime.device import (
@@ -59,7 +60,7 @@ class LoadedModel:
     backend: Backend
     load_seconds: float
 
-    def provenance(self, batch_id: str, batch_size: int) -> ModelProvenance:
+    def provenance(self, batch_id: str, batch_size: int, call_seconds: float) -> ModelProvenance:
         resolved = self.backend.resolved
         return ModelProvenance(
             alias=self.spec.alias,
@@ -70,6 +71,7 @@ class LoadedModel:
             dtype=str(self.backend.dtype).removeprefix("torch."),
             batch_id=batch_id,
             batch_size=batch_size,
+            call_seconds=call_seconds,
         )
 
 
@@ -226,9 +228,10 @@ class ModelRuntime:
             self._run_chunk(model, params, items[:middle], outputs, provenances)
             self._run_chunk(model, params, items[middle:], outputs, provenances)
             return
-        self.calls.append(ModelCall(model.spec.alias, len(items), time.perf_counter() - started, dict(params),
-                                    str(model.backend.device)))
-        provenance = model.provenance(batch_id=uuid.uuid4().hex, batch_size=len(items))
+        seconds = time.perf_counter() - started
+        self.calls.append(ModelCall(model.spec.alias, len(items), seconds, dict(params), str(model.backend.device)))
+        # The call's measured time goes with its outputs: the usage ledger shares it out.
+        provenance = model.provenance(batch_id=uuid.uuid4().hex, batch_size=len(items), call_seconds=seconds)
         for item, result in zip(items, results):
             outputs[(item.request_index, item.position)] = result
             provenances[(item.request_index, item.position)] = provenance
@@ -239,6 +242,7 @@ class ModelRuntime:
                 TextOutput(
                     text=outputs[(index, position)][0],
                     new_tokens=outputs[(index, position)][1],
+                    prompt_tokens=outputs[(index, position)][2],
                     seed=request.seeds[position] if request.seeds else None,
                     params={
                         "max_new_tokens": request.max_new_tokens,
@@ -269,8 +273,10 @@ class ModelRuntime:
                 )
                 for position, prompt in enumerate(request.prompts)
             ]
-        vectors = [outputs[(index, position)] for position in range(len(request.texts))]
-        return EmbeddingOutput(vectors=vectors, provenance=provenances.get((index, 0)))
+        positions = range(len(request.texts))
+        vectors = [outputs[(index, position)] for position in positions]
+        seconds = sum(call_share(provenances[(index, position)]) for position in positions)
+        return EmbeddingOutput(vectors=vectors, provenance=provenances.get((index, 0)), model_seconds=seconds)
 
 
 _runtime: ModelRuntime | None = None

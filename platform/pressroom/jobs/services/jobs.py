@@ -37,6 +37,9 @@ from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins.selectors import use_case_check_offered
 from pressroom.plugins import ArtifactDraft
 from pressroom.publishing.services import webhook_event_emit
+from pressroom.usage.metering import Usage
+from pressroom.usage.models import Outcome
+from pressroom.usage.services import quota_reserve, usage_record
 
 JobRef = Job | UUID | str
 
@@ -98,6 +101,7 @@ def job_create(
     input_screening = job_input_screen(workspace=workspace, use_case=use_case, validated_input=validated, actor=actor)
     try:
         with transaction.atomic():
+            quota_reserve(workspace=workspace, jobs=1)  # raises QuotaExceeded; holds the quota row till commit
             job = Job.objects.create(
                 workspace=workspace,
                 use_case=use_case.key,
@@ -234,6 +238,7 @@ def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
             "dtype": provenance.dtype,
             "batch_id": provenance.batch_id,
             "batch_size": provenance.batch_size,
+            "call_seconds": provenance.call_seconds,
         },
         seed=draft.seed,
     )
@@ -247,10 +252,12 @@ def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
 
 
 @transaction.atomic
-def job_succeed(*, job: JobRef, drafts: list[ArtifactDraft], actor: Actor = SYSTEM) -> Job:
-    """Store the artifacts and mark the job succeeded, in one transaction.
+def job_succeed(*, job: JobRef, drafts: list[ArtifactDraft], actor: Actor = SYSTEM, usage: Usage | None = None) -> Job:
+    """Store the artifacts, mark the job succeeded and add its usage to the ledger, in one
+    transaction.
 
-    Idempotent for redeliveries: a job that already succeeded keeps its artifacts.
+    Idempotent for redeliveries: a job that already succeeded keeps its artifacts (and its
+    ledger entry is not written twice).
     """
     job = _lock(job)
     if job.status == JobStatus.SUCCEEDED:
@@ -269,6 +276,9 @@ def job_succeed(*, job: JobRef, drafts: list[ArtifactDraft], actor: Actor = SYST
             workspace_id=job.workspace_id, action="artifact.created", object_type="artifact",
             object_id=artifact.pk, actor=actor, data={"job": str(job.pk), **artifact_provenance(artifact)},
         )
+    # Ledger writes come after the audit events: the workspace's audit head is locked by
+    # then, so the day's usage sums are always locked in the same order (no deadlock).
+    usage_record(job=job, usage=usage, outcome=Outcome.SUCCEEDED)
     return job
 
 
@@ -287,29 +297,31 @@ def artifact_provenance(artifact: Artifact) -> dict[str, Any]:
 
 
 @transaction.atomic
-def job_fail(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
+def job_fail(*, job: JobRef, error: str, actor: Actor = SYSTEM, usage: Usage | None = None) -> Job:
+    """Fail a job; the model time it spent before failing (`usage`) still goes to the ledger."""
     job = _lock(job)
     _require(job, (JobStatus.QUEUED, JobStatus.RUNNING), "fail")
-    return _failed(job, error, actor)
+    return _failed(job, error, actor, usage)
 
 
-def _failed(job: Job, error: str, actor: Actor) -> Job:
-    """Every way a job fails: one audit event and one job.failed webhook."""
+def _failed(job: Job, error: str, actor: Actor, usage: Usage | None = None) -> Job:
+    """Every way a job fails: one audit event, one job.failed webhook, one ledger entry."""
     _finish(job, JobStatus.FAILED, error_message=error[:10_000])
     _audit(job, "job.failed", actor, {"error": job.error_message})
     webhook_event_emit(workspace_id=job.workspace_id, event="job.failed",
                        data={"job": str(job.pk), "use_case": job.use_case, "error": job.error_message})
+    usage_record(job=job, usage=usage, outcome=Outcome.FAILED)
     return job
 
 
 @transaction.atomic
-def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
+def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM, usage: Usage | None = None) -> Job:
     """Put a running job back in the queue after a transient error, with exponential
-    backoff; fail it once it has used all its attempts."""
+    backoff; fail it once it has used all its attempts. What the attempt spent is recorded."""
     job = _lock(job)
     _require(job, (JobStatus.RUNNING,), "retry")
     if job.attempts >= pressroom_settings.JOB_MAX_ATTEMPTS:
-        return _failed(job, f"Failed after {job.attempts} attempts: {error}", actor)
+        return _failed(job, f"Failed after {job.attempts} attempts: {error}", actor, usage)
     countdown = min(
         pressroom_settings.RETRY_BACKOFF_MAX_SECONDS,
         pressroom_settings.RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1),
@@ -317,6 +329,7 @@ def job_retry_later(*, job: JobRef, error: str, actor: Actor = SYSTEM) -> Job:
     _save_and_dispatch(job, countdown=countdown, status=JobStatus.QUEUED, lease_expires_at=None,
                        error_message=f"Retrying in {countdown}s: {error}"[:10_000])
     _audit(job, "job.retry_scheduled", actor, {"error": error, "countdown": countdown, "attempt": job.attempts})
+    usage_record(job=job, usage=usage, outcome=Outcome.RETRIED, ends_job=False)
     return job
 
 
@@ -359,14 +372,16 @@ def job_retry(*, job: Job, access: Access) -> Job:
 
 
 @transaction.atomic
-def job_stop_if_requested(*, job: JobRef) -> bool:
-    """At a step boundary: turn a pending cancellation into `cancelled`. True if stopped."""
+def job_stop_if_requested(*, job: JobRef, usage: Usage | None = None) -> bool:
+    """At a step boundary: turn a pending cancellation into `cancelled` (recording what the
+    job spent so far). True if stopped."""
     job = _lock(job)
     if job.status == JobStatus.CANCELLED:
         return True
     if job.status == JobStatus.RUNNING and job.cancel_requested_at is not None:
         _finish(job, JobStatus.CANCELLED)
         _audit(job, "job.cancelled", SYSTEM, {"was": "running", "stopped_at": "step boundary"})
+        usage_record(job=job, usage=usage, outcome=Outcome.CANCELLED)
         return True
     return False
 
