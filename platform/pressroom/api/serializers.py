@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from pressroom.audit.models import AuditEvent
@@ -23,7 +24,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Artifact
         fields = ("id", "job", "kind", "variant_index", "revision", "revision_of", "status", "text", "data", "file_url", "signed_file_url",
-                  "provenance", "safety", "review_comment", "reviewed_at", "published_at", "created_at")
+                  "provenance", "safety", "review_comment", "reviewed_at", "publish_at", "published_at", "created_at")
 
     def get_file_url(self, artifact) -> str | None:
         if not artifact.file:
@@ -93,6 +94,19 @@ class ReviewSerializer(serializers.Serializer):
 
 class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset or Z: a time without one would mean the server's zone."""
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            raise serializers.ValidationError("Give a time zone offset or Z, e.g. 2030-05-01T09:00:00+02:00.")
+        return super().enforce_timezone(value)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    publish_at = AwareDateTimeField(help_text="When to publish (ISO 8601 with an offset or Z); must be in the future.")
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

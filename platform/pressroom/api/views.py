@@ -25,7 +25,15 @@ from pressroom.audit.export import audit_event_list, iter_jsonl, write_csv
 from pressroom.audit.models import AuditEvent
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import artifact_list, job_list
-from pressroom.jobs.services import artifact_approve, artifact_publish, artifact_reject, job_cancel, job_create
+from pressroom.jobs.services import (
+    artifact_approve,
+    artifact_publish,
+    artifact_reject,
+    artifact_schedule_cancel,
+    artifact_schedule_publish,
+    job_cancel,
+    job_create,
+)
 from pressroom.plugins import PluginConfig, use_case_registry
 from pressroom.plugins.selectors import use_cases_offered
 from pressroom.publishing import services as publishing
@@ -150,7 +158,8 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = NewestFirst
     filterset_class = ArtifactFilter
     scopes_by_action = {"list": READ_CONTENT, "retrieve": READ_CONTENT, "approve": (Scope.CONTENT_REVIEW,),
-                        "reject": (Scope.CONTENT_REVIEW,), "publish": (Scope.CONTENT_PUBLISH,)}
+                        "reject": (Scope.CONTENT_REVIEW,), "publish": (Scope.CONTENT_PUBLISH,),
+                        "schedule": (Scope.CONTENT_PUBLISH,), "unschedule": (Scope.CONTENT_PUBLISH,)}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -178,6 +187,21 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         return self._render(artifact_publish(artifact=self.get_object(), access=request.access))
+
+    @extend_schema(request=s.ScheduleSerializer, responses={200: s.ArtifactSerializer})
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        """Publish an approved artifact at a time: it waits in `scheduled` (again to move the time)."""
+        body = s.ScheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._render(artifact_schedule_publish(artifact=self.get_object(), access=request.access,
+                                                      publish_at=body.validated_data["publish_at"]))
+
+    @extend_schema(request=None, responses={200: s.ArtifactSerializer})
+    @action(detail=True, methods=["post"])
+    def unschedule(self, request, pk=None):
+        """Cancel a scheduled publication: the artifact is approved again."""
+        return self._render(artifact_schedule_cancel(artifact=self.get_object(), access=request.access))
 
 
 # -- audit -----------------------------------------------------------------------------

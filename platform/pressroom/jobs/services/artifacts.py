@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import transaction
@@ -262,6 +263,11 @@ def _check_publish_at(publish_at: Any) -> datetime:
     if timezone.is_naive(publish_at):
         raise InputInvalid("The time to publish at needs a time zone.",
                            {"publish_at": ["Give an offset or Z, e.g. 2030-05-01T09:00:00+02:00."]})
+    try:
+        # Stored in UTC: PostgreSQL refuses some offsets Python accepts (e.g. +18:44).
+        publish_at = publish_at.astimezone(dt_timezone.utc)
+    except OverflowError:
+        raise InputInvalid("The time to publish at is out of range.", {"publish_at": ["Choose a time before 9999."]}) from None
     if publish_at <= timezone.now():
         raise InputInvalid("The time to publish at has passed.", {"publish_at": ["Choose a time in the future."]})
     return publish_at
