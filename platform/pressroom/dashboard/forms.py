@@ -214,6 +214,14 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ScheduleForm(forms.Form):
+    """A wall-clock time, read in the workspace's zone (the view activates it)."""
+
+    publish_at = forms.DateTimeField(
+        label="Publish at", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+
 class EditForm(forms.Form):
     text = forms.CharField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 8}), strip=False)
     comment = forms.CharField(required=False, max_length=2000)

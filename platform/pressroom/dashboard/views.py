@@ -4,6 +4,7 @@ again by the services, whatever the page showed."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +29,7 @@ from pressroom.dashboard.forms import (
     PluginsForm,
     ReviewForm,
     SafetyPolicyForm,
+    ScheduleForm,
     UseCaseForm,
 )
 from pressroom.jobs.models import Artifact, Job, JobStatus
@@ -37,6 +39,8 @@ from pressroom.jobs.services import (
     artifact_edit,
     artifact_publish,
     artifact_reject,
+    artifact_schedule_cancel,
+    artifact_schedule_publish,
     job_cancel,
     job_create,
 )
@@ -259,6 +263,32 @@ def artifact_edit_view(request, artifact_id):
 def artifact_publish_view(request, artifact_id):
     artifact = _artifact(request, artifact_id)
     _run_service(request, lambda: artifact_publish(artifact=artifact, access=request.access), "Published.")
+    return _back(request, artifact)
+
+
+@workspace_view(Role.REVIEWER)
+@require_POST
+def artifact_schedule_view(request, artifact_id):
+    artifact = _artifact(request, artifact_id)
+    zone = ZoneInfo(request.access.workspace.time_zone)
+    with timezone.override(zone):  # the time typed is the workspace's wall clock, not the server's
+        form = ScheduleForm(request.POST)
+        valid = form.is_valid()
+    if not valid:
+        messages.error(request, "Nothing was scheduled: " + _form_errors(form))
+        return _back(request, artifact)
+    publish_at = form.cleaned_data["publish_at"]
+    _run_service(request, lambda: artifact_schedule_publish(artifact=artifact, access=request.access, publish_at=publish_at),
+                 f"Scheduled to publish at {publish_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key}).")
+    return _back(request, artifact)
+
+
+@workspace_view(Role.REVIEWER)
+@require_POST
+def artifact_unschedule_view(request, artifact_id):
+    artifact = _artifact(request, artifact_id)
+    _run_service(request, lambda: artifact_schedule_cancel(artifact=artifact, access=request.access),
+                 "Schedule cancelled: the artifact is approved and waits for you.")
     return _back(request, artifact)
 
 
