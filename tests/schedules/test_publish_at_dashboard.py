@@ -49,3 +49,18 @@ def test_an_editor_cannot_schedule(client, workspace, make_approved):
     client.force_login(member(workspace, Role.EDITOR, "ed"))
     assert client.post(url("artifact_schedule", workspace, artifact.pk), {"publish_at": "2099-07-01T09:30"}).status_code == 403
     assert Artifact.objects.get(pk=artifact.pk).status == "approved"
+
+
+def test_the_admin_lists_scheduled_artifacts_and_cancels_them(admin_client, workspace, make_approved, reviewer_access):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pressroom.jobs.services import artifact_schedule_publish
+
+    scheduled, approved = make_approved(2)
+    artifact_schedule_publish(artifact=scheduled, access=reviewer_access, publish_at=timezone.now() + timedelta(days=1))
+    listing = admin_client.get(reverse("admin:jobs_artifact_changelist"), {"status__exact": "scheduled"}).content.decode()
+    assert str(scheduled.pk) in listing and str(approved.pk) not in listing
+    admin_client.post(reverse("admin:jobs_artifact_changelist"), {"action": "unschedule", "_selected_action": [scheduled.pk]})
+    assert Artifact.objects.get(pk=scheduled.pk).status == "approved"

@@ -3,7 +3,14 @@ from django.utils.html import format_html
 
 from pressroom.core.admin_actions import WorkspaceScopedAdmin, each_through_service
 from pressroom.jobs.models import Artifact, Job, WorkerHeartbeat
-from pressroom.jobs.services import artifact_approve, artifact_publish, artifact_reject, job_cancel, job_retry
+from pressroom.jobs.services import (
+    artifact_approve,
+    artifact_publish,
+    artifact_reject,
+    artifact_schedule_cancel,
+    job_cancel,
+    job_retry,
+)
 
 
 def artifact_preview(artifact: Artifact, size: int = 96) -> str:
@@ -62,10 +69,11 @@ class JobAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Artifact)
 class ArtifactAdmin(WorkspaceScopedAdmin):
-    list_display = ("id", "preview", "job", "kind", "variant_index", "status", "model_alias", "model_placeholder", "created_at")
+    list_display = ("id", "preview", "job", "kind", "variant_index", "status", "publish_at", "model_alias", "model_placeholder",
+                    "created_at")
     list_filter = ("kind", "status", "safety_decision", "model_alias", ("workspace", admin.RelatedOnlyFieldListFilter))
     readonly_fields = ["large_preview", *[field.name for field in Artifact._meta.fields]]
-    actions = ("approve", "reject", "publish")
+    actions = ("approve", "reject", "publish", "unschedule")
 
     @admin.display(description="Preview")
     def preview(self, artifact: Artifact) -> str:
@@ -88,6 +96,11 @@ class ArtifactAdmin(WorkspaceScopedAdmin):
     @admin.action(description="Publish selected artifacts", permissions=["review"])
     def publish(self, request, queryset) -> None:
         each_through_service(self, request, queryset, lambda a, access: artifact_publish(artifact=a, access=access), "published")
+
+    @admin.action(description="Cancel the scheduled publication of selected artifacts", permissions=["review"])
+    def unschedule(self, request, queryset) -> None:
+        each_through_service(self, request, queryset, lambda a, access: artifact_schedule_cancel(artifact=a, access=access),
+                             "no longer scheduled")
 
     def has_review_permission(self, request) -> bool:
         """Approve, reject and publish: only operators granted the change-artifact
