@@ -75,8 +75,8 @@ class QuotaExceeded(PressroomError):
         self.resets_at, self.requested = resets_at, requested
         label = metric.replace("_", "-")
         if requested:
-            what = (f"{requested} more {label} would go over this workspace's limit of {_amount(limit)} per {period} "
-                    f"({_amount(usage)} used)")
+            what = (f"{requested} more {label} would go over this workspace's limit of {_amount(limit)} {label} "
+                    f"per {period} ({_amount(usage)} used)")
         else:
             what = f"this workspace has used {_amount(usage)} of its {_amount(limit)} {label} per {period}"
         start_of = "the next day" if period == "day" else "the next month"

@@ -50,10 +50,11 @@ def period_usage(*, workspace: Workspace, metrics: Iterable[str] = Metric.values
     earliest = min(starts.values())
     usage: dict[str, dict[str, float]] = {period: {} for period in periods}
     if Metric.JOBS in metrics:
-        # Naming every status lets PostgreSQL read the (workspace, status, -created_at)
-        # index as a few ranges instead of every job the workspace ever had.
+        # Naming every status lets PostgreSQL read the (workspace, status, -created_at) index
+        # as one range per status instead of every job the workspace ever had; counting an
+        # indexed column keeps the heap out of it where the visibility map allows.
         counts = Job.objects.filter(workspace=workspace, status__in=JobStatus.values, created_at__gte=earliest).aggregate(
-            **{period: Count("pk", filter=Q(created_at__gte=start)) for period, start in starts.items()})
+            **{period: Count("created_at", filter=Q(created_at__gte=start)) for period, start in starts.items()})
         for period in periods:
             usage[period][Metric.JOBS] = counts[period]
     consumed = [metric for metric in CONSUMED if metric in metrics]
