@@ -40,6 +40,7 @@ from pressroom.publishing import services as publishing
 from pressroom.publishing.models import WebhookEndpoint
 from pressroom.publishing.selectors import webhook_endpoint_list
 from pressroom.safety.services import POLICY_FIELDS, safety_policy_get, safety_policy_update
+from pressroom.usage.api import QUOTA_EXCEEDED_RESPONSE
 
 READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
 
@@ -129,7 +130,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_artifacts": self.action != "list"}
 
-    @extend_schema(request=s.JobCreateSerializer, responses={201: s.JobSerializer, 200: s.JobSerializer},
+    @extend_schema(request=s.JobCreateSerializer, responses={201: s.JobSerializer, 200: s.JobSerializer,
+                                                             429: QUOTA_EXCEEDED_RESPONSE},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
                                                 description="Same key and body: the same job. Same key, other body: 409.")])
     def create(self, request):

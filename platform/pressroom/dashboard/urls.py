@@ -20,6 +20,7 @@ urlpatterns = [
     path(workspace + "jobs/<uuid:job_id>/audit/", views.job_audit, name="job_audit"),
     path(workspace + "jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
     path(workspace + "review/", views.review, name="review"),
+    path(workspace + "usage/", views.usage, name="usage"),
     path(workspace + "artifacts/<uuid:artifact_id>/", views.artifact_detail, name="artifact"),
     path(workspace + "artifacts/<uuid:artifact_id>/approve/", views.artifact_review, {"decision": "approve"}, name="artifact_approve"),
     path(workspace + "artifacts/<uuid:artifact_id>/reject/", views.artifact_review, {"decision": "reject"}, name="artifact_reject"),

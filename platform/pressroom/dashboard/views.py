@@ -19,8 +19,8 @@ from pressroom.accounts.models import Role
 from pressroom.accounts.selectors import api_key_get, api_key_list
 from pressroom.accounts.services import api_key_create, api_key_revoke
 from pressroom.audit.selectors import audit_timeline
-from pressroom.core.errors import InputInvalid, NotAllowed, PressroomError
-from pressroom.dashboard import presenters
+from pressroom.core.errors import InputInvalid, NotAllowed, PressroomError, QuotaExceeded
+from pressroom.dashboard import charts, presenters
 from pressroom.dashboard.access import user_workspaces, workspace_view
 from pressroom.dashboard.forms import (
     ApiKeyForm,
@@ -49,6 +49,7 @@ from pressroom.plugins import use_case_registry
 from pressroom.plugins.selectors import installed_plugins, use_case_check_offered, use_cases_offered
 from pressroom.plugins.services import brand_voice_get, brand_voice_save, workspace_plugins_set
 from pressroom.safety.services import safety_policy_get, safety_policy_update
+from pressroom.usage.selectors import usage_report
 
 # htmx stops polling when a response has this status (https://htmx.org/docs/#polling).
 HTMX_STOP_POLLING = 286
@@ -103,6 +104,9 @@ def job_new(request, key: str):
         except InputInvalid as error:
             form.add_service_errors(error.field_errors)
             messages.error(request, error.message)
+        except QuotaExceeded as error:
+            form.add_error(None, error.message)
+            return render(request, "dashboard/job_new.html", {"use_case": use_case, "form": form}, status=429)
     status = 400 if request.method == "POST" else 200
     return render(request, "dashboard/job_new.html", {"use_case": use_case, "form": form}, status=status)
 
@@ -183,6 +187,23 @@ def job_index(request):
     status = request.GET.get("status") or None
     jobs = job_list(access=request.access, status=status if status in JobStatus.values else None)[:100]
     return render(request, "dashboard/jobs.html", {"jobs": jobs})
+
+
+# -- usage ---------------------------------------------------------------------------
+@workspace_view()
+def usage(request):
+    """This UTC month of the usage ledger per day and per use case, and the totals beside
+    the workspace's limits; the same selector as GET /api/v1/usage/."""
+    metric = request.GET.get("metric")
+    metric = metric if metric in charts.METRIC_UNITS else "model_seconds"
+    today = timezone.now().date()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    report = usage_report(access=request.access, start=today.replace(day=1), end=month_end)
+    return render(request, "dashboard/usage.html", {
+        "report": report, "metric": metric, "metric_label": charts.METRIC_UNITS[metric], "metrics": charts.METRIC_UNITS,
+        "limits": charts.limit_rows(report),
+        **charts.usage_charts(report, metric),
+    })
 
 
 # -- review --------------------------------------------------------------------------

@@ -3,7 +3,7 @@ its limits. The dashboard's Usage page reads the same selector."""
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -97,3 +97,22 @@ class UsageView(APIView):
         query.is_valid(raise_exception=True)
         report = usage_report(access=request.access, **query.validated_data)
         return Response(usage_report_data(report))
+
+
+class QuotaErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(default="quota_exceeded")
+    message = serializers.CharField()
+    metric = serializers.ChoiceField(choices=Metric.values)
+    period = serializers.ChoiceField(choices=Period.values)
+    limit = serializers.IntegerField()
+    usage = serializers.FloatField()
+    resets_at = serializers.DateTimeField(help_text="UTC start of the next day or month; also the Retry-After header.")
+
+
+class QuotaErrorSerializer(serializers.Serializer):
+    error = QuotaErrorDetailSerializer()
+
+
+QUOTA_EXCEEDED_RESPONSE = OpenApiResponse(
+    QuotaErrorSerializer, description="A quota of the workspace refused it; nothing was created. Retry-After: seconds "
+                                      "until the limit resets.")
