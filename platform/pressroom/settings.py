@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "pressroom.jobs",
     "pressroom.publishing",
     "pressroom.campaigns",
+    "pressroom.schedules",
     "pressroom.usage",
     "pressroom.api",
     "pressroom.dashboard",

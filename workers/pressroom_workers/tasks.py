@@ -11,6 +11,8 @@ from pressroom.celery import RUN_JOBS_TASK, app
 from pressroom.conf import pressroom_settings
 from pressroom.publishing.services import DELIVER_TASK, webhook_delivery_attempt
 from pressroom.jobs.services.artifacts import PUBLISH_DUE_TASK, SCREEN_TASK, artifacts_publish_due, artifacts_screen
+from pressroom.schedules.services import RUN_TASK as RUN_SCHEDULE_TASK
+from pressroom.schedules.services import campaign_schedule_run
 
 from pressroom_workers.executor import JobBatchExecutor
 from pressroom_workers.heartbeat import report_models
@@ -118,6 +120,13 @@ def publish_due() -> int:
     if published:
         logger.info("Published %d scheduled artifacts", published)
     return published
+
+
+@app.task(name=RUN_SCHEDULE_TASK, queue="sweeper", ignore_result=True)
+def run_campaign_schedule(schedule_id: str) -> str | None:
+    """Sent by celery beat on a recurring campaign's cron: create its campaign."""
+    campaign = campaign_schedule_run(schedule_id=schedule_id)
+    return str(campaign.pk) if campaign else None
 
 
 @app.task(name="pressroom.jobs.sweep", queue="sweeper", ignore_result=True)

@@ -7,6 +7,7 @@ import secrets
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -42,6 +43,11 @@ def workspace_create(
     return workspace
 
 
+# Sent inside the transaction that moved a workspace to another zone (workspace=, before=,
+# after=, actor=), so whatever runs on its clock (recurring campaigns) moves with it.
+workspace_time_zone_changed = Signal()
+
+
 def _check_time_zone(time_zone: str) -> str:
     try:
         validate_time_zone(time_zone)
@@ -69,6 +75,8 @@ def workspace_update(*, access: Access, name: str | None = None, time_zone: str 
         workspace.save(update_fields=[field])
         audit_record(workspace_id=workspace.pk, action=action, object_type="workspace", object_id=workspace.pk,
                      actor=actor, data={"before": before, "after": value})
+        if field == "time_zone":
+            workspace_time_zone_changed.send(sender=Workspace, workspace=workspace, before=before, after=value, actor=actor)
     return workspace
 
 
