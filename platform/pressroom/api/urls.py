@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from pressroom.api import views
 from pressroom.usage.api import UsageView
 from pressroom.campaigns.api import CampaignViewSet
+from pressroom.schedules.api import CampaignScheduleViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -14,6 +15,7 @@ router.register("artifacts", views.ArtifactViewSet, basename="artifact")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("campaign-schedules", CampaignScheduleViewSet, basename="campaign-schedule")
 
 app_name = "api"
 urlpatterns = [
