@@ -33,8 +33,9 @@ def wait_for(condition: Callable[[], object], *, timeout: float, interval: float
 
 
 class WorkerProcess:
-    def __init__(self, name: str, log_dir: Path, **env: str) -> None:
+    def __init__(self, name: str, log_dir: Path, *, queues: str = "gpu.text,gpu.image,cpu", **env: str) -> None:
         self.name = name
+        self.queues = queues
         self.log_path = log_dir / f"{name}.log"
         self.env = {
             **os.environ,
@@ -52,7 +53,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker",
-             "-Q", "gpu.text,gpu.image,cpu", "--concurrency", "1", "--pool", "prefork",
+             "-Q", self.queues, "--concurrency", "1", "--pool", "prefork",
              "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -84,6 +85,43 @@ class WorkerProcess:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill_everything()
+
+
+class BeatProcess:
+    """`celery beat` with django-celery-beat's database scheduler, as runplatform and the
+    README run it, on the database and broker of this process."""
+
+    def __init__(self, log_dir: Path, **env: str) -> None:
+        self.log_path = log_dir / "beat.log"
+        self.env = WorkerProcess("beat", log_dir, **env).env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, timeout: float = 60) -> BeatProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "beat", "-l", "DEBUG",
+             "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+            cwd=ROOT, env=self.env, stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for(self._ready, timeout=timeout, what="celery beat to start")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"celery beat exited early:\n{self.log()}")
+        return b"Current schedule:" in self.log_path.read_bytes()  # DEBUG: the settings quiet celery.beat's INFO
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
 
 
 def _free_port() -> int:
