@@ -51,7 +51,7 @@ class AuditEventFilter(filters.FilterSet):
     until = UtcDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     object_type = _text("object_type", "job, artifact, membership, …")
     object_id = _text("object_id", "The object's id.")
-    actor_type = _text("actor_type", "user, api_key, worker or system.")
+    actor_type = _text("actor_type", "user, api_key, worker, system or schedule.")
     actor_id = _text("actor_id", "The actor's id.")
 
     class Meta:
