@@ -20,7 +20,7 @@ from pressroom.jobs.models import Artifact, Job, JobStatus
 EXPORT_FORMATS = ("csv", "jsonl", "zip")
 # Results a marketer exports: what is usable or waiting for review, never superseded,
 # rejected or blocked drafts (those stay in the audit trail and the API).
-EXPORTED_STATUSES = ("passed", "flagged", "approved", "published")
+EXPORTED_STATUSES = ("passed", "flagged", "approved", "scheduled", "published")
 
 
 def campaign_list(*, access: Access) -> QuerySet[Campaign]:
