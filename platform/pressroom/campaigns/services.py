@@ -127,9 +127,13 @@ def _create_jobs(campaign: Campaign, use_case: UseCase, inputs: list[dict], acce
 
 
 def _save_verdicts(jobs: list[Job], screenings: list[InputScreening]) -> None:
+    """The verdicts that matter at this point: every flag (a flagged input's results always
+    need a person) and every check that could not run. Each job's decision is in its
+    job.created event; the worker stores all of its input verdicts before generation."""
     SafetyVerdict.objects.bulk_create(
         (verdict_from_result(result, screening.policy, workspace_id=job.workspace_id, job=job)
-         for job, screening in zip(jobs, screenings) for item in screening.screenings for result in item.results),
+         for job, screening in zip(jobs, screenings) for item in screening.screenings for result in item.results
+         if result.decision != "pass" or result.error),
         batch_size=2000,
     )
 

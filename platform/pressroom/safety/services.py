@@ -164,9 +164,11 @@ def bulk_input_screen(*, workspace: Workspace, use_case: UseCase, inputs: list[d
     policy = safety_policy_get(workspace=workspace)
     per_input = [_input_subjects(data, "", use_case.key) for data in inputs]
     checks = [check for check in request_checks() if check.name not in SEMANTIC_CHECKS]
-    flat = [subject for subjects in per_input for subject in subjects]
-    screened = iter(screen(flat, policy, checks) if flat else [])
-    return [InputScreening([next(screened) for _ in subjects], policy) for subjects in per_input]
+    # Catalog rows repeat values ("organic cotton", "XS-XXL"): each distinct field text is
+    # screened once (a subject is its text, field label and use case, so the result is the same).
+    distinct = list(dict.fromkeys(subject for subjects in per_input for subject in subjects))
+    by_subject = dict(zip(distinct, screen(distinct, policy, checks) if distinct else []))
+    return [InputScreening([by_subject[subject] for subject in subjects], policy) for subjects in per_input]
 
 
 def jobs_input_rescreen(*, jobs: list["Job"]) -> dict[Any, str]:

@@ -38,8 +38,17 @@ def _ibans(text: str) -> list[Evidence]:
     ]
 
 
+# The shortest valid national number of DEFAULT_REGIONS has 4 digits (Germany's), so a
+# text with fewer digits holds no phone number: skip the (slow) matcher for it.
+MIN_PHONE_DIGITS = min(min(phonenumbers.PhoneMetadata.metadata_for_region(r).general_desc.possible_length)
+                       for r in DEFAULT_REGIONS)
+DIGIT = re.compile(r"\d")
+
+
 def _phones(text: str, taken: list[Evidence]) -> list[Evidence]:
     found: dict[tuple[int, int], Evidence] = {}
+    if len(DIGIT.findall(text)) < MIN_PHONE_DIGITS:
+        return []
     for region in DEFAULT_REGIONS:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             span = (match.start, match.end)
