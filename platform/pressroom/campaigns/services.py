@@ -29,6 +29,7 @@ from pressroom.plugins import UseCase
 from pressroom.plugins.selectors import use_case_check_offered
 from pressroom.safety.models import SafetyVerdict
 from pressroom.safety.services import InputScreening, bulk_input_screen, verdict_from_result
+from pressroom.usage.services import quota_reserve
 
 
 def campaign_create(
@@ -51,7 +52,7 @@ def campaign_create(
     inputs = _validated_inputs(use_case, check_inline_rows(rows))
     screenings = _screened(access, use_case, inputs)
     with transaction.atomic():
-        _reserve_quota(access, len(inputs))
+        quota_reserve(workspace=access.workspace, jobs=len(inputs))  # the whole campaign, or none of it
         campaign = Campaign.objects.create(
             workspace=access.workspace, name=name, use_case=use_case.key, priority=priority, source=source,
             origin=origin or {}, total_jobs=len(inputs), created_by=access.user,
@@ -105,14 +106,6 @@ def _screened(access: Access, use_case: UseCase, inputs: list[dict]) -> list[Inp
                          data={"use_case": use_case.key, "rows": [e.as_dict() for e in errors[:100]], "blocked": len(errors)})
         raise CampaignRowsInvalid(f"{len({e.row for e in errors})} rows were blocked by the safety policy; nothing was created.", errors)
     return screenings
-
-
-def _reserve_quota(access: Access, jobs: int) -> None:
-    try:
-        from pressroom.usage.services import quota_reserve
-    except ImportError:  # usage accounting is not installed in this build
-        return
-    quota_reserve(workspace=access.workspace, jobs=jobs)
 
 
 def _create_jobs(campaign: Campaign, use_case: UseCase, inputs: list[dict], access: Access) -> list[Job]:

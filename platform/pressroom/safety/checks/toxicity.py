@@ -29,11 +29,40 @@ class ProfanityBaselineScorer:
 
     def __init__(self) -> None:
         from profanity_check import predict_prob
+        from profanity_check.profanity_check import model
 
-        self._predict = predict_prob
+        self._predict = calibrated_linear_proba(model) or predict_prob
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:
         return [{"toxicity": float(p)} for p in self._predict(texts)] if texts else []
+
+
+def calibrated_linear_proba(model):
+    """The package's model is a CalibratedClassifierCV over linear SVMs: the mean, over its
+    calibrated folds, of a sigmoid of each fold's decision. Computed here in one matrix
+    product it gives the same probabilities as `predict_proba` (a test holds them equal)
+    in a tenth of the time, which matters for one short prompt per API request. None when
+    the model is not of that shape (another package version): then predict_prob is used."""
+    import numpy as np
+    from profanity_check.profanity_check import vectorizer
+    from scipy.special import expit
+
+    try:
+        folds = model.calibrated_classifiers_
+        if model.method != "sigmoid" or any(len(fold.calibrators) != 1 for fold in folds):
+            return None
+        coef = np.vstack([fold.estimator.coef_[0] for fold in folds])
+        intercept = np.array([fold.estimator.intercept_[0] for fold in folds])
+        a = np.array([fold.calibrators[0].a_ for fold in folds])
+        b = np.array([fold.calibrators[0].b_ for fold in folds])
+    except (AttributeError, IndexError):
+        return None
+
+    def predict(texts: list[str]):
+        decisions = vectorizer.transform(texts) @ coef.T + intercept
+        return expit(-(a * decisions + b)).mean(axis=1)
+
+    return predict
 
 
 _scorer: ToxicityScorer | None = None
