@@ -46,10 +46,14 @@ SYSTEM = Actor(ActorType.SYSTEM, "", "system")
 
 
 def _lock_chain_head(workspace_id: int) -> AuditChainHead:
-    # Insert-if-missing cannot race (ON CONFLICT DO NOTHING); the row lock then
-    # serialises writers of one workspace while other workspaces proceed in parallel.
-    AuditChainHead.objects.bulk_create([AuditChainHead(workspace_id=workspace_id)], ignore_conflicts=True)
-    return AuditChainHead.objects.select_for_update().get(workspace_id=workspace_id)
+    # The row lock serialises writers of one workspace while other workspaces proceed in
+    # parallel. A workspace's first event inserts the head; insert-if-missing cannot race
+    # (ON CONFLICT DO NOTHING). Locking first saves that insert on every later event.
+    head = AuditChainHead.objects.select_for_update().filter(workspace_id=workspace_id).first()
+    if head is None:
+        AuditChainHead.objects.bulk_create([AuditChainHead(workspace_id=workspace_id)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(workspace_id=workspace_id)
+    return head
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class Job(models.Model):
             models.Index(fields=("workspace", "status", "-created_at"), name="job_ws_status_created"),
             models.Index(fields=("status", "lease_expires_at"), name="job_status_lease"),
             models.Index(fields=("campaign", "status"), name="job_campaign_status"),
+            # The queue in serving order, for a queued job's position (counted on every read).
+            models.Index(fields=("modality", "-priority", "created_at"), name="job_queue_order",
+                         condition=models.Q(status="queued")),
         ]
         constraints = [
             models.UniqueConstraint(
