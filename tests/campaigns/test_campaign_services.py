@@ -197,3 +197,19 @@ def test_csv_rows_with_the_wrong_number_of_cells_are_reported():
     with pytest.raises(CampaignRowsInvalid) as refused:
         rows_from_text("prompt\na\nb,c\n", "csv", use_case_get("core.text"))
     assert refused.value.row_errors[0].row == 2
+
+
+def test_queue_positions_and_fair_priority_count_a_bounded_part_of_a_flood(workspace):
+    from pressroom.jobs.dispatch import fair_priority
+    from pressroom.jobs.selectors import QUEUE_POSITION_LIMIT, job_queue_position
+
+    access = Access.system(workspace)
+    campaign_create(access=access, use_case_key="core.text", rows=prompts(QUEUE_POSITION_LIMIT + 200), priority=5)
+    late = job_services.job_create(access=access, use_case_key="core.text", input={"prompt": "late"})
+    assert job_queue_position(late) == QUEUE_POSITION_LIMIT  # "1000 or more"
+    assert fair_priority(late) == 0  # 1200 ahead in its own workspace: as low as it goes
+    urgent = job_services.job_create(access=access, use_case_key="core.text", input={"prompt": "urgent"}, priority=9)
+    assert job_queue_position(urgent) == 1
+    first_row = Job.objects.get(campaign_row=3)
+    assert job_queue_position(first_row) == 2 + 1 + 1  # rows 1 and 2, and the urgent job
+    assert fair_priority(first_row) == 5 - 2  # two of its workspace's jobs ahead: bit length 2

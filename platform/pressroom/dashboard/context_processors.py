@@ -1,7 +1,8 @@
 from pressroom.dashboard.access import user_workspaces
 
 NAV_BY_VIEW = {"catalogue": "catalogue", "job_new": "catalogue", "jobs": "jobs", "job": "jobs", "review": "review",
-               "artifact": "review", "settings": "settings", "api_keys": "keys", "usage": "usage"}
+               "artifact": "review", "settings": "settings", "api_keys": "keys", "usage": "usage",
+               "campaigns": "campaigns", "campaign_new": "campaigns", "campaign": "campaigns"}
 
 
 def dashboard(request):

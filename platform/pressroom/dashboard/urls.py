@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pressroom.dashboard import views
+from pressroom.dashboard import campaign_views, views
 
 app_name = "dashboard"
 
@@ -21,6 +21,15 @@ urlpatterns = [
     path(workspace + "jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
     path(workspace + "review/", views.review, name="review"),
     path(workspace + "usage/", views.usage, name="usage"),
+    path(workspace + "campaigns/", campaign_views.campaign_index, name="campaigns"),
+    path(workspace + "campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path(workspace + "campaigns/new/columns/", campaign_views.campaign_columns, name="campaign_columns"),
+    path(workspace + "campaigns/example/<str:key>.csv", campaign_views.campaign_example, name="campaign_example"),
+    path(workspace + "campaigns/<uuid:campaign_id>/", campaign_views.campaign_detail, name="campaign"),
+    path(workspace + "campaigns/<uuid:campaign_id>/live/", campaign_views.campaign_live, name="campaign_live"),
+    path(workspace + "campaigns/<uuid:campaign_id>/cancel/", campaign_views.campaign_cancel_view, name="campaign_cancel"),
+    path(workspace + "campaigns/<uuid:campaign_id>/approve/", campaign_views.campaign_approve_view, name="campaign_approve"),
+    path(workspace + "campaigns/<uuid:campaign_id>/export/<str:fmt>/", campaign_views.campaign_export, name="campaign_export"),
     path(workspace + "artifacts/<uuid:artifact_id>/", views.artifact_detail, name="artifact"),
     path(workspace + "artifacts/<uuid:artifact_id>/approve/", views.artifact_review, {"decision": "approve"}, name="artifact_approve"),
     path(workspace + "artifacts/<uuid:artifact_id>/reject/", views.artifact_review, {"decision": "reject"}, name="artifact_reject"),

@@ -34,13 +34,19 @@ def artifact_get(*, access: Access, artifact_id) -> Artifact:
     return artifact
 
 
+# Positions are counted up to here: a job further back shows this number ("1000 or more"),
+# so reading a job never costs a scan of a flood's whole backlog.
+QUEUE_POSITION_LIMIT = 1000
+
+
 def job_queue_position(job: Job) -> int | None:
     """1 for the next job its queue will serve; None once it has left the queue. Counts
     every workspace: the queue is shared, and so is the wait (only a number is shown)."""
     if job.status != "queued":
         return None
     served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
-    return Job.objects.filter(served_first, status="queued", modality=job.modality).count() + 1
+    ahead = Job.objects.filter(served_first, status="queued", modality=job.modality)[:QUEUE_POSITION_LIMIT - 1].count()
+    return ahead + 1
 
 
 def review_queue(*, access: Access) -> QuerySet[Artifact]:
