@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from pressroom.dashboard import campaign_views, views
+from pressroom.dashboard import webhook_views
 
 app_name = "dashboard"
 
@@ -40,4 +41,10 @@ urlpatterns = [
     path(workspace + "settings/", views.brand_settings, name="settings"),
     path(workspace + "api-keys/", views.api_keys, name="api_keys"),
     path(workspace + "api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path(workspace + "webhooks/", webhook_views.webhook_index, name="webhooks"),
+    path(workspace + "webhooks/<int:endpoint_id>/", webhook_views.webhook_edit, name="webhook"),
+    path(workspace + "webhooks/<int:endpoint_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path(workspace + "webhooks/<int:endpoint_id>/ping/", webhook_views.webhook_ping_view, name="webhook_ping"),
+    path(workspace + "webhooks/<int:endpoint_id>/resume/", webhook_views.webhook_resume_view, name="webhook_resume"),
+    path(workspace + "webhooks/<int:endpoint_id>/deliveries/", webhook_views.webhook_deliveries, name="webhook_deliveries"),
 ]

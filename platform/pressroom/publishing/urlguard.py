@@ -10,6 +10,11 @@ from urllib.parse import urlsplit
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import InputInvalid
 
+# The environment variable behind PRESSROOM["WEBHOOK_ALLOW_PRIVATE"] (settings.py), named in
+# the refusal so whoever meets it knows the way round is an operator's setting.
+ALLOW_PRIVATE_SETTING = "PRESSROOM_WEBHOOK_ALLOW_PRIVATE"
+OPERATOR_MAY_ALLOW = f"An operator can allow such targets by setting {ALLOW_PRIVATE_SETTING}=true."
+
 
 def _addresses(host: str) -> set[str]:
     try:
@@ -27,7 +32,10 @@ def check_webhook_url(url: str) -> None:
     for address in _addresses(parts.hostname):
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global or ip.is_multicast:
-            raise InputInvalid(
-                "Webhook target is an internal address.",
-                {"url": [f"{parts.hostname} resolves to {ip}, a private, loopback or reserved address."]},
-            )
+            raise InputInvalid(f"Webhook target is a private or loopback address. {OPERATOR_MAY_ALLOW}",
+                               {"url": [_private_target(parts.hostname, ip)]})
+
+
+def _private_target(host: str, ip) -> str:
+    where = "is" if host == str(ip) else f"resolves to {ip}, which is"
+    return f"{host} {where} a private, loopback or reserved address. {OPERATOR_MAY_ALLOW}"
