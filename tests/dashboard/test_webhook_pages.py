@@ -284,3 +284,10 @@ def test_another_workspaces_endpoint_is_not_found(admin, workspace):
         assert admin.post(url(name, workspace, theirs.pk), {"events": ["job.failed"]}).status_code == 404, name
     theirs.refresh_from_db()
     assert theirs.is_paused and theirs.events == ["job.failed"] and not theirs.deliveries.exists()
+
+
+def test_a_ping_to_a_paused_endpoint_says_it_waits(admin, workspace):
+    endpoint = pause(endpoint_in(workspace))
+    response = admin.post(url("webhook_ping", workspace, endpoint.pk), follow=True)
+    assert "the endpoint is paused, so it waits until you resume it" in page(response)
+    assert WebhookDelivery.objects.get(endpoint=endpoint).status == "pending"
