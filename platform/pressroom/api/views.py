@@ -144,6 +144,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         replay = key is not None and job_list(access=access).filter(idempotency_key=key).exists()
         job = job_create(access=access, use_case_key=body.validated_data["use_case"], input=body.validated_data["input"],
                          priority=body.validated_data["priority"], idempotency_key=key)
+        if not replay:  # made by this request: no artifact can exist yet, so none is looked up
+            job._prefetched_objects_cache = {"artifacts": Artifact.objects.none()}
         data = s.JobSerializer(job, context={**self.get_serializer_context(), "with_artifacts": True}).data
         return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 

@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from pressroom.celery import RUN_JOBS_TASK, app
@@ -112,11 +112,20 @@ def _publish_or_error(message: Message) -> str | None:
 
 def _settle(message: Message, error: str | None) -> bool:
     if error is None:
-        JobDispatch.objects.filter(pk=message.dispatch_id).delete()  # the broker has it
+        _delete_dispatches([message.dispatch_id])  # the broker has it
         return True
     logger.warning("Broker did not take job %s (%s); the sweeper will send it", message.job_id, error)
     JobDispatch.objects.filter(pk=message.dispatch_id).update(last_error=error[:1000])
     return False
+
+
+def _delete_dispatches(dispatch_ids: list[int]) -> None:
+    """One statement, no transaction around it (QuerySet.delete() adds BEGIN and COMMIT:
+    two more round trips on every job submission)."""
+    if dispatch_ids:
+        placeholders = ", ".join(["%s"] * len(dispatch_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {JobDispatch._meta.db_table} WHERE id IN ({placeholders})", list(dispatch_ids))
 
 
 def _send_now(message: Message) -> bool:
@@ -168,8 +177,6 @@ _bulk_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressroo
 def _publish_many(messages: list[Message], chunk: int = 500) -> int:
     """Runs in its own thread: publish in chunks, deleting each chunk's sent rows; stop at
     the first broker failure (the rows left are the sweeper's)."""
-    from django.db import connection
-
     sent = 0
     try:
         for start in range(0, len(messages), chunk):
@@ -179,10 +186,10 @@ def _publish_many(messages: list[Message], chunk: int = 500) -> int:
                 error = _publish_or_error(message)
                 if error is not None:
                     logger.warning("Broker did not take campaign job %s (%s); the sweeper sends the rest", message.job_id, error)
-                    JobDispatch.objects.filter(pk__in=done).delete()
+                    _delete_dispatches(done)
                     return sent + len(done)
                 done.append(message.dispatch_id)
-            JobDispatch.objects.filter(pk__in=done).delete()
+            _delete_dispatches(done)
             sent += len(done)
         return sent
     finally:
