@@ -296,7 +296,9 @@ def test_approving_nothing_or_a_blocked_result_changes_nothing(client, workspace
     assert "tick the results to approve first" in response.content.decode()
     blocked = artifact_of(campaign, 2)
     response = client.post(url("campaign_approve", workspace, campaign.pk), {"artifact": [str(blocked.pk)]}, follow=True)
-    assert "Nothing was approved" in response.content.decode()
+    assert "Nothing was approved: Cannot approve artifact" in response.content.decode()
+    response = client.post(url("campaign_approve", workspace, campaign.pk), {"artifact": ["nope"]}, follow=True)
+    assert "Nothing was approved: Invalid artifact ids. Each must be an artifact id (a UUID)." in response.content.decode()
     assert not Artifact.objects.filter(job__campaign=campaign, status="approved").exists()
 
 

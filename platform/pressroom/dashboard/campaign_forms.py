@@ -34,6 +34,8 @@ class CampaignForm(forms.Form):
                 self.add_error(name, message if name else f"{path}: {message}")
 
 
+MAX_TICKED = 10_000  # as the REST API allows
+
 FILTERS = {
     "": "All rows",
     ArtifactStatus.PASSED: "Passed",
@@ -47,14 +49,16 @@ FILTERS = {
 class ApproveForm(forms.Form):
     """Bulk approval: the ticked artifacts, or (with `all_passed`) everything that passed."""
 
-    artifact = forms.TypedMultipleChoiceField(required=False, coerce=str)
+    # Any ids may be ticked; the service decides which are this campaign's and approvable.
+    artifact = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     all_passed = forms.BooleanField(required=False)
     comment = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Any id may be ticked; the service decides which belong to the campaign.
-        self.fields["artifact"].valid_value = lambda value: True
+    def clean_artifact(self) -> list[str]:
+        ids = self.cleaned_data["artifact"] or []
+        if len(ids) > MAX_TICKED:
+            raise forms.ValidationError(f"Tick at most {MAX_TICKED} results at a time.")
+        return ids
 
     def chosen_ids(self) -> list[str] | None:
         """None means every artifact that passed (the service's own default)."""
