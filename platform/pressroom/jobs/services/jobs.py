@@ -115,11 +115,13 @@ def job_create(
                 created_by=created_by,
             )
             input_screening.save_for(job)
+            job_dispatch(job=job)
+            # Last: the audit chain head's row lock serialises a workspace's writers until
+            # commit, so it is taken when nothing but the commit is left to do.
             _audit(job, "job.created", actor, {
                 "use_case": job.use_case, "priority": priority, "input": validated,
                 "input_screening": input_screening.decision,
             })
-            job_dispatch(job=job)
     except IntegrityError:
         # A concurrent request with the same key won the race.
         if idempotency_key is None:
