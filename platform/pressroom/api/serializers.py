@@ -58,7 +58,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     queue_position = serializers.SerializerMethodField(
-        help_text="1 for the next job to run; counted up to 1000 (1000 means 1000 or more); null once it left the queue.")
+        help_text="1 for the next job to run; counted up to 100 (100 means 100 or more); null once it left the queue.")
     input_screening = serializers.SerializerMethodField(
         help_text="How the input was screened: the worst decision, and why (a flagged input's results always need a person).")
 

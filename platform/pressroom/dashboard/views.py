@@ -33,7 +33,7 @@ from pressroom.dashboard.forms import (
     UseCaseForm,
 )
 from pressroom.jobs.models import Artifact, Job, JobStatus
-from pressroom.jobs.selectors import artifact_get, job_get, job_list, job_queue_position, review_queue
+from pressroom.jobs.selectors import QUEUE_POSITION_LIMIT, artifact_get, job_get, job_list, job_queue_position, review_queue
 from pressroom.jobs.services import (
     artifact_approve,
     artifact_edit,
@@ -138,7 +138,7 @@ def _job_context(request, job: Job) -> dict:
     artifacts = list(job.artifacts.all())
     # Settled: nothing about the job or its variants can change without a person acting.
     settled = job.is_finished and not any(a.status == "screening" for a in artifacts)
-    return {"job": job, "queue_position": job_queue_position(job), "variants": presenters.variants(artifacts),
+    return {"job": job, "queue_position": job_queue_position(job), "queue_position_limit": QUEUE_POSITION_LIMIT, "variants": presenters.variants(artifacts),
             "expected_variants": presenters.expected_variants(job, artifacts), "polling": not settled,
             "return_to": _url("job", request, job.pk)}
 

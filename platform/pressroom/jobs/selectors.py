@@ -34,9 +34,9 @@ def artifact_get(*, access: Access, artifact_id) -> Artifact:
     return artifact
 
 
-# Positions are counted up to here: a job further back shows this number ("1000 or more"),
+# Positions are counted up to here: a job further back shows this number ("100 or more"),
 # so reading a job never costs a scan of a flood's whole backlog.
-QUEUE_POSITION_LIMIT = 1000
+QUEUE_POSITION_LIMIT = 100
 
 
 def job_queue_position(job: Job) -> int | None:
