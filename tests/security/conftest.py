@@ -11,11 +11,13 @@ from pressroom.accounts.access import Access
 from pressroom.accounts.models import Role, Scope
 from pressroom.accounts.services import api_key_create
 from pressroom.audit.services import SYSTEM
+from pressroom.campaigns.services import campaign_create
 from pressroom.jobs import services as jobs
 from pressroom.jobs.models import Artifact, Job
 from pressroom.plugins import ArtifactDraft, ModelProvenance
 from pressroom.publishing.services import webhook_endpoint_create
 from pressroom.safety.services import safety_policy_update
+from pressroom.schedules.services import campaign_schedule_create
 from tests.factories import WorkspaceFactory, access_of, member
 
 PROVENANCE = ModelProvenance(alias="text-default", source="/m", revision="sha256:x")
@@ -37,6 +39,8 @@ class Tenant:
     viewer: object
     token: str
     webhook: object
+    campaign: object
+    schedule: object
 
 
 def finished_job(workspace, drafts) -> Job:
@@ -64,9 +68,12 @@ def make_tenant(name: str) -> Tenant:
     _, token = api_key_create(access=system, name="cms", scopes=list(Scope.values))
     webhook = webhook_endpoint_create(access=system, url="http://127.0.0.1:9/hook", events=["artifact.published"])
     refreshed = {i: Artifact.objects.get(pk=a.pk) for i, a in artifacts.items()}
+    campaign = campaign_create(access=system, use_case_key="core.text", rows=[{"prompt": f"Row {n}"} for n in range(2)])
+    schedule = campaign_schedule_create(access=system, name="Weekly", use_case="core.text", input_rows=[{"prompt": "x"}])
     return Tenant(workspace=workspace, job=job, image=refreshed[5], approved=approved, published=published,
                   blocked=refreshed[2], flagged=refreshed[3], passed=refreshed[4], admin=admin,
-                  viewer=member(workspace, Role.VIEWER, f"{name}-viewer"), token=token, webhook=webhook)
+                  viewer=member(workspace, Role.VIEWER, f"{name}-viewer"), token=token, webhook=webhook,
+                  campaign=campaign, schedule=schedule)
 
 
 @pytest.fixture

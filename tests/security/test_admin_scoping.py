@@ -93,7 +93,7 @@ def test_a_staff_user_cannot_add_members_where_they_are_not_admin(tenants):
     signed_in(operator).post(reverse("admin:accounts_membership_add"),
                              {"user": stranger.pk, "workspace": bravo.workspace.pk, "role": "admin"})
     assert not Membership.objects.filter(user=stranger).exists()
-    assert not Job.objects.filter(workspace=bravo.workspace).exclude(pk=bravo.job.pk).exists()
+    assert not Job.objects.filter(workspace=bravo.workspace, campaign=None).exclude(pk=bravo.job.pk).exists()
 
 
 def test_a_viewer_on_staff_gets_no_more_in_the_admin_than_in_the_dashboard(tenants):

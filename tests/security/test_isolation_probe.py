@@ -43,7 +43,8 @@ def _leaks_in(response, secrets: set[str]) -> list[str]:
 
 def _api_targets(b) -> dict[str, list[str]]:
     artifacts = [str(a) for a in Artifact.objects.filter(workspace=b.workspace).values_list("pk", flat=True)]
-    return {"artifacts": artifacts, "jobs": [str(b.job.pk)], "webhooks": [str(b.webhook.pk)]}
+    return {"artifacts": artifacts, "jobs": [str(b.job.pk)], "webhooks": [str(b.webhook.pk)],
+            "campaigns": [str(b.campaign.pk)], "campaign-schedules": [str(b.schedule.pk)]}
 
 
 def _api_probes(b):
@@ -73,7 +74,8 @@ def _dashboard_urls(a, b):
     """Every dashboard route that takes a workspace: once with B's slug (A's admin is not a
     member there), once with A's slug and B's objects."""
     values_b = {"slug": b.workspace.slug, "job_id": b.job.pk, "artifact_id": b.approved.pk,
-                "key_id": ApiKey.objects.filter(workspace=b.workspace).first().pk, "key": "core.text"}
+                "key_id": ApiKey.objects.filter(workspace=b.workspace).first().pk, "key": "core.text",
+                "campaign_id": b.campaign.pk, "fmt": "csv", "endpoint_id": b.webhook.pk}
     values_a_with_b_objects = {**values_b, "slug": a.workspace.slug}
     resolver = get_resolver()
     dashboard = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and p.app_name == "dashboard")

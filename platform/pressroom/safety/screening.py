@@ -97,8 +97,20 @@ def screen(subjects: list[Subject], policy, checks: list[SafetyCheck] | None = N
         indexes = [i for i, subject in enumerate(subjects) if _applies(check, subject)]
         if indexes:
             batch = [subjects[i] for i in indexes]
-            pending.append((check, indexes, batch, _check_pool().submit(check.run, batch, policy)))
+            future = _run_here(check, batch, policy) if check.rules_only else _check_pool().submit(check.run, batch, policy)
+            pending.append((check, indexes, batch, future))
     for check, indexes, batch, future in pending:
         for index, result in zip(indexes, _check_results(check, future, batch, deadline)):
             screenings[index].results.append(result)
     return screenings
+
+
+def _run_here(check: SafetyCheck, batch: list[Subject], policy) -> Future:
+    """A rules-only check in this thread, its outcome (results or error) in a done future,
+    so it is judged like the pooled ones."""
+    future: Future = Future()
+    try:
+        future.set_result(check.run(batch, policy))
+    except Exception as error:  # noqa: BLE001 - _check_results fails it closed
+        future.set_exception(error)
+    return future

@@ -21,6 +21,7 @@ class CatalogGroundingCheck(SafetyCheck):
     """Flags a recommendation message that names a product missing from the catalog."""
 
     name = "catalog_grounding"
+    rules_only = True
 
     def run(self, subjects, policy) -> list[CheckResult]:
         return [self._check(subject) for subject in subjects]

@@ -60,6 +60,9 @@ class SafetyCheck:
     name: ClassVar[str]
     applies_to_text: ClassVar[bool] = True
     applies_to_images: ClassVar[bool] = False
+    # Pure rules over the text (patterns, word lists): fast and unable to hang, so screening
+    # runs it in the caller's thread instead of handing it to the pool with a deadline.
+    rules_only: ClassVar[bool] = False
 
     def run(self, subjects: list[Subject], policy: SafetyPolicy) -> list[CheckResult]:
         raise NotImplementedError

@@ -33,6 +33,7 @@ def find_terms(text: str, terms: list[str], reason: str, category: str) -> list[
 
 class BrandCheck(SafetyCheck):
     name = "brand"
+    rules_only = True
 
     def run(self, subjects: list[Subject], policy) -> list[CheckResult]:
         return [self._check(subject, policy) for subject in subjects]

@@ -72,6 +72,7 @@ def redact(text: str, evidence: list[Evidence]) -> str:
 
 class PiiCheck(SafetyCheck):
     name = "pii"
+    rules_only = True
 
     def run(self, subjects: list[Subject], policy) -> list[CheckResult]:
         return [self._check(subject, policy) for subject in subjects]
