@@ -25,6 +25,7 @@ from pressroom.campaigns.selectors import (
 from pressroom.campaigns.services import campaign_artifacts_approve, campaign_cancel, campaign_create
 from pressroom.jobs.models import JobStatus
 from pressroom.jobs.validation import use_case_get
+from pressroom.usage.api import QUOTA_EXCEEDED_RESPONSE
 
 READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
 
@@ -103,7 +104,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return campaign_list(access=self.request.access)
 
     @extend_schema(request={"application/json": CampaignCreateSerializer, "multipart/form-data": CampaignCreateSerializer},
-                   responses={201: CampaignSerializer},
+                   responses={201: CampaignSerializer, 429: QUOTA_EXCEEDED_RESPONSE},
                    summary="Create a campaign: every row valid, or nothing is created (400 with a per-row report)")
     def create(self, request):
         body = CampaignCreateSerializer(data=request.data)
