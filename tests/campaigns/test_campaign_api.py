@@ -142,3 +142,11 @@ def test_a_large_body_within_the_campaign_limit_is_accepted(api):
     response = api.post(URL, {"use_case": "core.text", "rows": many}, format="json")
     assert response.status_code == 201, response.content[:500]
     assert response.json()["total_jobs"] == 3000
+
+
+def test_a_file_where_every_row_is_wrong_reports_a_bounded_list_and_the_total(api, settings):
+    settings.PRESSROOM = {**settings.PRESSROOM, "CAMPAIGN_MAX_REPORTED_ERRORS": 5}
+    response = api.post(URL, {"use_case": "core.text", "rows": [{"prompt": ""} for _ in range(40)]}, format="json")
+    error = response.json()["error"]
+    assert response.status_code == 400 and len(error["rows"]) == 5 and error["rows_total"] == 40
+    assert [r["row"] for r in error["rows"]] == [1, 2, 3, 4, 5]

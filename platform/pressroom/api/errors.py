@@ -84,7 +84,11 @@ def api_exception_handler(exc, context):
             fields = getattr(exc, "field_errors", None)
             body = error_body(exc.code, exc.message, fields)
             if getattr(exc, "row_errors", None):  # a campaign's per-row validation report
-                body["error"]["rows"] = [error.as_dict() for error in exc.row_errors]
+                from pressroom.conf import pressroom_settings
+
+                shown = exc.row_errors[: pressroom_settings.CAMPAIGN_MAX_REPORTED_ERRORS]
+                body["error"]["rows"] = [error.as_dict() for error in shown]
+                body["error"]["rows_total"] = len(exc.row_errors)
             return Response(body, status=code)
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
