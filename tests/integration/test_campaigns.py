@@ -32,3 +32,17 @@ def test_a_campaign_runs_to_the_end_and_says_so_once(start_worker, workspace):
     assert all(text.strip() for text in texts)
     assert WebhookDelivery.objects.filter(event="campaign.finished").count() == 1
     assert AuditEvent.objects.filter(action="campaign.finished", object_id=str(campaign.pk)).count() == 1
+
+
+def test_one_sweep_sends_a_whole_campaign_backlog_left_by_a_broker_outage(broker, workspace, settings):
+    from pressroom.jobs.dispatch import dispatches_relay
+    from pressroom.jobs.models import JobDispatch
+
+    rows = [{"prompt": f"Row {n}"} for n in range(1200)]
+    campaign = campaign_create(access=Access.system(workspace), use_case_key="core.text", rows=rows)
+    # In a test transaction nothing was published at commit: the rows wait as after an outage.
+    assert JobDispatch.objects.filter(job__campaign=campaign).count() == 1200
+    settings.PRESSROOM = {**settings.PRESSROOM, "DISPATCH_GRACE_SECONDS": 0}
+    assert dispatches_relay(limit=500) == 1200
+    assert not JobDispatch.objects.filter(job__campaign=campaign).exists()
+    assert sum(broker.llen(key) for key in broker.keys("gpu.text*")) == 1200

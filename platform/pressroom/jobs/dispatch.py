@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -196,9 +197,23 @@ def _publish_many(messages: list[Message], chunk: int = 500) -> int:
         connection.close()  # this thread's own connection
 
 
-def dispatches_relay(*, limit: int = 500) -> int:
+def dispatches_relay(*, limit: int = 500, budget_seconds: float = 20.0) -> int:
     """The sweeper's half of the outbox: publish rows that are due and were not sent at
-    commit time (older than the grace period, so a commit-time send is not raced)."""
+    commit time (older than the grace period, so a commit-time send is not raced). Batch
+    after batch until none is left, the broker fails, or the time budget is spent: a
+    campaign's thousands of rows left by a broker outage go out in one sweep, not one
+    batch per sweep."""
+    deadline = time.monotonic() + budget_seconds
+    total = 0
+    while True:
+        sent, complete = _relay_batch(limit)
+        total += sent
+        if not complete or sent < limit or time.monotonic() > deadline:
+            return total
+
+
+def _relay_batch(limit: int) -> tuple[int, bool]:
+    """One transaction's worth; (rows sent, whether the broker took every one)."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=pressroom_settings.DISPATCH_GRACE_SECONDS)
     sent = 0
@@ -208,6 +223,6 @@ def dispatches_relay(*, limit: int = 500) -> int:
         for dispatch in due:
             JobDispatch.objects.filter(pk=dispatch.pk).update(attempts=dispatch.attempts + 1)
             if not _send_now(_message(dispatch, dispatch.job)):
-                break  # the broker is still away: try again on the next sweep
+                return sent, False  # the broker is still away: try again on the next sweep
             sent += 1
-    return sent
+    return sent, True
