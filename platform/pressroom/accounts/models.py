@@ -86,6 +86,7 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name, verbose_name_plural = "API key", "API keys"
 
     def __str__(self) -> str:
         return f"{self.name} (pr_{self.prefix}_…)"

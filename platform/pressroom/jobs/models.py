@@ -97,6 +97,7 @@ class JobDispatch(models.Model):
     class Meta:
         ordering = ("available_at", "pk")
         indexes = [models.Index(fields=("available_at",), name="dispatch_available")]
+        verbose_name, verbose_name_plural = "job dispatch", "job dispatches"
 
     def __str__(self) -> str:
         return f"dispatch of job {self.job_id}"
@@ -145,7 +146,8 @@ class Artifact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_artifacts"
     )
     reviewed_by_api_key = models.ForeignKey(
-        "accounts.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_artifacts"
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_artifacts",
+        verbose_name="reviewed by API key"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)

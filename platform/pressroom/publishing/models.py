@@ -13,7 +13,7 @@ def new_signing_secret() -> str:
 
 class WebhookEndpoint(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=1000)
+    url = models.URLField("URL", max_length=1000)
     events = models.JSONField(default=list)
     # Shared with the receiver to verify signatures; it has to be readable to sign.
     secret = models.CharField(max_length=100, default=new_signing_secret)
@@ -56,6 +56,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name_plural = "webhook deliveries"
 
 
 class DeliveryAttempt(models.Model):

@@ -76,6 +76,9 @@ class SafetyPolicy(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name, verbose_name_plural = "safety policy", "safety policies"
+
     def __str__(self) -> str:
         return f"Safety policy of {self.workspace}"
 
