@@ -24,3 +24,14 @@ class HasScopes(BasePermission):
             return False
         return True
 
+
+
+class SignedIn(BasePermission):
+    """Any caller authentication recognised: a signed-in dashboard user (whatever their
+    workspaces) or a live API key. For pages that describe the API rather than a workspace's
+    data (the OpenAPI schema and its docs)."""
+
+    message = "Sign in or send an API key to read the API documentation."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user is not None or getattr(request, "access", None) is not None

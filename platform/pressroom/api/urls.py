@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from pressroom.api import views
+from pressroom.api.permissions import SignedIn
 from pressroom.usage.api import UsageView
 from pressroom.campaigns.api import CampaignViewSet
 from pressroom.schedules.api import CampaignScheduleViewSet
@@ -23,7 +24,8 @@ urlpatterns = [
     path("published/", views.PublishedFeedView.as_view(), name="published"),
     path("safety-policy/", views.SafetyPolicyView.as_view(), name="safety-policy"),
     path("usage/", UsageView.as_view(), name="usage"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The API's description is no workspace's data: any signed-in user or API key reads it.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[SignedIn]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[SignedIn]), name="docs"),
     path("", include(router.urls)),
 ]

@@ -39,20 +39,48 @@ class LinesField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
 
+PAIRS_EXAMPLE = "material: recycled wool"
+
+
+def _json_pairs(text: str) -> dict[str, str]:
+    """A JSON object of names to plain values, for those who paste one."""
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, RecursionError):
+        raise forms.ValidationError(
+            f"This looks like a JSON object but is not valid JSON (names and values need double quotes). "
+            f"Or write one 'name: value' per line, e.g. {PAIRS_EXAMPLE}.") from None
+    if not isinstance(data, dict) or any(isinstance(v, (dict, list)) or v is None for v in data.values()):
+        raise forms.ValidationError(f"Give a JSON object of names to plain values, or one 'name: value' per line, e.g. {PAIRS_EXAMPLE}.")
+    return {str(name): v if isinstance(v, str) else json.dumps(v) for name, v in data.items()}
+
+
+def _pair_from_line(number: int, line: str) -> tuple[str, str]:
+    name, colon, text = line.partition(":")
+    name = name.strip()
+    if not colon or not name:
+        raise forms.ValidationError(f"Line {number}: write it as 'name: value', e.g. {PAIRS_EXAMPLE}.")
+    if name[0] in "{['\"" or text.strip().endswith("}"):
+        # A Python or JSON dict that did not parse: taking it apart by colons makes garbage.
+        raise forms.ValidationError(f"Line {number}: write plain 'name: value' lines (no braces or quotes), e.g. {PAIRS_EXAMPLE}; "
+                                    "or give a valid JSON object.")
+    return name, text.strip()
+
+
 class PairsField(forms.CharField):
-    """A string-to-string mapping, one `name: value` per line."""
+    """A string-to-string mapping: one `name: value` per line, or a JSON object."""
 
     widget = forms.Textarea(attrs={"rows": 4})
 
     def to_python(self, value: Any) -> dict[str, str]:
+        text = super().to_python(value) or ""
+        if text.strip().startswith("{"):
+            return _json_pairs(text)
         pairs = {}
-        for number, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            name, colon, text = line.partition(":")
-            if not colon or not name.strip():
-                raise forms.ValidationError(f"Line {number}: write it as 'name: value'.")
-            pairs[name.strip()] = text.strip()
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                name, value_text = _pair_from_line(number, line)
+                pairs[name] = value_text
         return pairs
 
     def prepare_value(self, value: Any) -> Any:
@@ -133,11 +161,20 @@ def _number_attrs(prop: dict) -> dict[str, Any]:
     return attrs
 
 
+# pydantic titles a field from its name ("cta" -> "Cta"); these words read as initials.
+INITIALISMS = {"api": "API", "csv": "CSV", "cta": "CTA", "id": "ID", "json": "JSON", "sku": "SKU", "url": "URL", "urls": "URLs"}
+
+
+def _label(prop: dict) -> str | None:
+    title = prop.get("title")
+    return " ".join(INITIALISMS.get(word.lower(), word) for word in title.split(" ")) if title else None
+
+
 def _field_for(prop: dict) -> forms.Field:
     """Django parses the strings; requiredness and bounds are the schema's to judge (one
     validator, one set of messages), so every field is optional at this level."""
     prop = _unwrap_optional(prop)
-    common = {"required": False, "label": prop.get("title"), "help_text": prop.get("description", "")}
+    common = {"required": False, "label": _label(prop), "help_text": prop.get("description", "")}
     kind, items = prop.get("type"), prop.get("items", {})
     if "enum" in prop:
         return forms.ChoiceField(choices=[(v, str(v).replace("_", " ")) for v in prop["enum"]], **common)

@@ -1,6 +1,7 @@
 """Shape models for the templates: grouping, highlighted spans, scores. No writes."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -12,6 +13,11 @@ from django.utils.safestring import SafeString, mark_safe
 from pressroom.jobs.models import Artifact, Job
 
 logger = logging.getLogger(__name__)
+
+
+def pretty_json(value: Any) -> str:
+    """A job's input as a marketer would read it: indented JSON, accents as written."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
 
 def use_cases_by_plugin(use_cases) -> list[tuple[str, list]]:

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from pressroom.dashboard import campaign_views, views
-from pressroom.dashboard import webhook_views
+from pressroom.dashboard import first_run_views, webhook_views
 
 app_name = "dashboard"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html", redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_workspace, name="switch"),
+    path("first-run/", first_run_views.first_run, name="first_run"),
     path(workspace, views.catalogue, name="catalogue"),
     path(workspace + "new/<str:key>/", views.job_new, name="job_new"),
     path(workspace + "new/<str:key>/validate/", views.job_validate, name="job_validate"),

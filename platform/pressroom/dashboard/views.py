@@ -22,6 +22,7 @@ from pressroom.audit.selectors import audit_timeline
 from pressroom.core.errors import InputInvalid, NotAllowed, PressroomError, QuotaExceeded
 from pressroom.dashboard import charts, presenters
 from pressroom.dashboard.access import user_workspaces, workspace_view
+from pressroom.dashboard.first_run_views import first_run_needed
 from pressroom.dashboard.forms import (
     ApiKeyForm,
     BrandVoiceForm,
@@ -64,7 +65,10 @@ def home(request):
         return redirect("dashboard:login")
     workspaces = user_workspaces(request.user)
     if not workspaces:
-        return render(request, "dashboard/no_workspace.html", status=403)
+        if first_run_needed(request.user):
+            return redirect("dashboard:first_run")
+        # Signed in but nowhere to go: a page to read, not an error.
+        return render(request, "dashboard/no_workspace.html")
     return redirect("dashboard:catalogue", workspaces[0].slug)
 
 
@@ -154,7 +158,8 @@ def job_detail(request, job_id):
     job = _job(request, job_id)
     use_case = use_case_registry.get(job.use_case)
     return render(request, "dashboard/job.html", {**_job_context(request, job), "timeline": _job_timeline(job),
-                                                  "title": use_case.title if use_case else job.use_case})
+                                                  "title": use_case.title if use_case else job.use_case,
+                                                  "input_json": presenters.pretty_json(job.input)})
 
 
 @workspace_view()

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import InputInvalid, UnknownUseCase
+from pressroom.core.text import newlines_normalised_in
 from pressroom.plugins import UseCase, use_case_registry
 
 
@@ -21,10 +22,19 @@ def use_case_get(key: Any) -> UseCase:
     return use_case
 
 
-def _oversized_strings(value: Any, path: str, limit: int) -> dict[str, list[str]]:
+# pydantic's wording before a validator's own message; the message alone reads better.
+VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _too_long(length: int, limit: int, own_limit: bool) -> str:
+    whose = "this field's limit" if own_limit else "the limit"
+    return f"{length} characters is over {whose} of {limit}."
+
+
+def _oversized_strings(value: Any, path: str, limit: int, own_limit: bool = False) -> dict[str, list[str]]:
     if isinstance(value, str):
         if len(value) > limit:
-            return {path or "input": [f"{len(value)} characters is over the limit of {limit}."]}
+            return {path or "input": [_too_long(len(value), limit, own_limit)]}
         if "\x00" in value:  # no database stores it, and no prompt needs it
             return {path or "input": ["Text cannot contain NUL characters."]}
         return {}
@@ -33,28 +43,64 @@ def _oversized_strings(value: Any, path: str, limit: int) -> dict[str, list[str]
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     errors: dict[str, list[str]] = {}
     for key, child in children:
-        errors.update(_oversized_strings(child, f"{path}.{key}" if path else str(key), limit))
+        errors.update(_oversized_strings(child, f"{path}.{key}" if path else str(key), limit, own_limit))
     return errors
 
 
-def _check_size(raw_input: dict[str, Any], long_text_fields: tuple[str, ...] = ()) -> None:
+def _own_max_length(prop: dict[str, Any]) -> int | None:
+    """A field's own `max_length` (a string, or a list of strings), `X | None` unwrapped."""
+    for option in [prop, *prop.get("anyOf", ())]:
+        for schema in (option, option.get("items") or {}):
+            if isinstance(schema.get("maxLength"), int):
+                return schema["maxLength"]
+    return None
+
+
+def _string_limits(use_case: UseCase, fields: Any) -> dict[str, tuple[int, bool]]:
+    """Per top-level field: the limit its strings are held to and whether it is the field's
+    own (smaller than the platform's), so a message names the limit that really applies."""
+    platform_limit = pressroom_settings.LIMITS["MAX_PROMPT_CHARS"]
+    properties = use_case.input_json_schema().get("properties", {})
+    limits = {}
+    for name in fields:
+        if name in use_case.long_text_fields:
+            continue  # bound by MAX_INPUT_BYTES and the schema alone
+        own = _own_max_length(properties.get(name, {})) if isinstance(name, str) else None
+        limits[name] = (own, True) if own is not None and own < platform_limit else (platform_limit, False)
+    return limits
+
+
+def _check_size(raw_input: dict[str, Any], use_case: UseCase) -> None:
     limits = pressroom_settings.LIMITS
     size = len(json.dumps(raw_input, ensure_ascii=False).encode())
     if size > limits["MAX_INPUT_BYTES"]:
         raise InputInvalid(
             "Input too large.", {"input": [f"{size} bytes is over the limit of {limits['MAX_INPUT_BYTES']}."]}
         )
-    limited = {key: value for key, value in raw_input.items() if key not in long_text_fields}
-    oversized = _oversized_strings(limited, "", limits["MAX_PROMPT_CHARS"])
+    oversized: dict[str, list[str]] = {}
+    for name, (limit, own_limit) in _string_limits(use_case, raw_input).items():
+        oversized.update(_oversized_strings(raw_input[name], str(name), limit, own_limit))
     if oversized:
         raise InputInvalid("Prompt too long.", oversized)
 
 
+def _plain_message(item: dict[str, Any]) -> str:
+    """pydantic's message in plain words: no validator prefix, and a too-long string says
+    the same as the size check does."""
+    if item["type"] == "string_too_long" and isinstance(item.get("input"), str):
+        return _too_long(len(item["input"]), item["ctx"]["max_length"], own_limit=True)
+    message = item["msg"]
+    for prefix in VALIDATOR_PREFIXES:
+        message = message.removeprefix(prefix)
+    return message[:1].upper() + message[1:]
+
+
 def _field_errors(error: ValidationError) -> dict[str, list[str]]:
+    """One message per field: the first problem pydantic found there."""
     errors: dict[str, list[str]] = {}
     for item in error.errors(include_url=False):
         path = ".".join(str(part) for part in item["loc"]) or "input"
-        errors.setdefault(path, []).append(item["msg"])
+        errors.setdefault(path, [_plain_message(item)])
     return errors
 
 
@@ -63,7 +109,8 @@ def job_input_validate(*, use_case: UseCase, raw_input: Any) -> dict[str, Any]:
     normalised input (defaults filled in) that the job stores."""
     if not isinstance(raw_input, dict):
         raise InputInvalid("Input must be a JSON object.", {"input": [f"Expected an object, got {type(raw_input).__name__}."]})
-    _check_size(raw_input, use_case.long_text_fields)
+    raw_input = newlines_normalised_in(raw_input)  # browsers send CRLF; every stored text counts on \n
+    _check_size(raw_input, use_case)
     try:
         data = use_case.Input.model_validate(raw_input)
     except ValidationError as error:

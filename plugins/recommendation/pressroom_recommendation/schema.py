@@ -50,9 +50,15 @@ def parse_catalog_csv(text: str) -> list[Product]:
 
 
 class RecommendationInput(UseCaseInput):
-    catalog: list[Product] | None = Field(default=None, max_length=2000, description="Products as JSON objects")
-    catalog_csv: str | None = Field(default=None, description="Or: CSV text with columns id,name[,description,category,popularity]")
-    customers: list[Customer] = Field(min_length=1, max_length=50)
+    catalog: list[Product] | None = Field(
+        default=None, max_length=2000,
+        description='Products as a JSON list, e.g. [{"id": "p1", "name": "Trail shoes", "category": "running"}]')
+    catalog_csv: str | None = Field(default=None, title="Catalog CSV",
+                                    description="Or: CSV text with columns id,name[,description,category,popularity]")
+    customers: list[Customer] = Field(
+        min_length=1, max_length=50,
+        description='A JSON list of customers with what they bought or viewed, e.g. [{"id": "c1", "name": "Ana", '
+                    '"events": [{"product_id": "p1", "type": "purchase", "at": "2024-05-01T10:00:00Z"}]}]')
     top_k: int = Field(default=3, ge=1, le=10)
 
     @field_validator("catalog")

@@ -28,6 +28,7 @@ from pressroom.accounts.models import Scope
 from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.core.errors import InputInvalid, InvalidTransition
 from pressroom.core.metrics import DECISIONS, SCREENING
+from pressroom.core.text import newlines_normalised
 from pressroom.jobs.models import Artifact, ArtifactStatus
 from pressroom.publishing.services import feed_append, webhook_event_emit
 from pressroom.safety.checks.base import CheckResult, Subject, worst_decision
@@ -221,6 +222,7 @@ def artifact_edit(*, artifact: Artifact, access: Access, text: str, comment: str
     _require_status(artifact, (ArtifactStatus.PASSED, ArtifactStatus.FLAGGED), "edit")
     if artifact.kind != "text":
         raise InvalidTransition("Only text artifacts can be edited.")
+    text = newlines_normalised(text)  # a browser's CRLF would reach the feed and the spans' offsets
     if not text.strip():
         raise InputInvalid("The edited text is empty.", {"text": ["This field may not be blank."]})
     revision = _new_revision(artifact, text)

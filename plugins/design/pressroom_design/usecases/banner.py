@@ -10,7 +10,7 @@ from pressroom_design.usecases.concept import generate_visuals
 
 class BannerInput(VisualInput):
     headline: str = Field(min_length=1, max_length=80)
-    cta: str = Field(min_length=1, max_length=24, description="Call to action, e.g. 'Shop now'")
+    cta: str = Field(min_length=1, max_length=24, title="CTA", description="Call to action, e.g. 'Shop now'")
     preset: Preset = "medium_rectangle"
 
 

@@ -15,7 +15,7 @@ PROMPT = "Write a {length} product description for {name}. Use only these facts:
 
 class ProductDescriptionInput(MarketingInput):
     name: str = Field(min_length=1, max_length=200)
-    attributes: dict[str, str] = Field(min_length=1, max_length=30, description="e.g. {'material': 'recycled wool'}")
+    attributes: dict[str, str] = Field(min_length=1, max_length=30, description="One 'name: value' per line, e.g. material: recycled wool")
     length: Literal["short", "medium", "long"] = "short"
 
     @field_validator("attributes")
