@@ -24,6 +24,8 @@ from pressroom.plugins.usecases import (
 
 # Plugins may add safety checks (hook "safety_checks"); these are the types they use.
 from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject  # noqa: E402
+# ... and quality checks (flag at most; switched by the workspace's quality settings).
+from pressroom.safety.checks.quality.base import QualityCheck  # noqa: E402
 
 __all__ = [
     "SDK_API_VERSION",
@@ -33,6 +35,7 @@ __all__ = [
     "PluginConfig",
     "PluginError",
     "PromptTemplate",
+    "QualityCheck",
     "SafetyCheck",
     "Subject",
     "hooks",

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from pressroom.safety.checks.base import Subject
 from pressroom.safety.models import SafetyPolicy
+from pressroom.safety.registry import stage_checks
 from pressroom.safety.screening import screen
 from pressroom.safety.services import POLICY_FIELDS, merge_thresholds
 
@@ -74,7 +75,8 @@ def _rate(numerator: int, denominator: int) -> float:
 def evaluate_labelled_set(path: Path) -> dict[str, Any]:
     policy_fields, rows = load_labelled_set(path)
     policy = policy_from(policy_fields)
-    screenings = screen([Subject(text=row["text"], label="artifact") for row in rows], policy)
+    # The safety stage only: the quality stage has its own evaluation (quality_evaluation.py).
+    screenings = screen([Subject(text=row["text"], label="artifact") for row in rows], policy, stage_checks("safety"))
     counts: Counter = Counter()
     by_category: dict[str, Counter] = {}
     mistakes = []

@@ -10,6 +10,13 @@ HARM_CATEGORIES = ("threat", "incitement", "self_harm", "hate", "harassment", "s
 MAX_BANNED_TOPICS = 50
 MAX_TOPIC_EXAMPLES = 20
 MAX_TOPIC_CHARS = 300
+# Kinds of fact the quality stage requires the brief to contain (checks/quality/facts.py).
+QUALITY_FACT_TYPES = ("url", "email", "price", "percentage", "date", "phone")
+QUALITY_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
+QUALITY_LIMITS = {  # field: (lowest, highest)
+    "quality_max_word_run": (1, 10), "quality_max_sentence_repeats": (1, 10),
+    "quality_min_words_for_punctuation": (3, 200), "quality_extra_hashtags_allowed": (0, 30),
+}
 
 
 class Decision(models.TextChoices):
@@ -45,6 +52,10 @@ def default_harm_block_thresholds() -> dict:
 DEFAULT_TOPIC_THRESHOLD = 0.25
 
 
+def default_quality_fact_types() -> list:
+    return list(QUALITY_FACT_TYPES)
+
+
 def default_pii_actions() -> dict:
     return {"email": PiiAction.FLAG, "phone": PiiAction.FLAG, "card": PiiAction.BLOCK, "iban": PiiAction.BLOCK}
 
@@ -72,6 +83,23 @@ class SafetyPolicy(models.Model):
     topic_threshold = models.FloatField(
         default=DEFAULT_TOPIC_THRESHOLD, help_text="Similarity (0-1) from which a sentence counts as on a banned topic."
     )
+    # The quality stage (checks/quality/): flags copy that is not usable as written.
+    quality_enabled = models.BooleanField(default=True, help_text="Flag unusable copy (placeholders, loops, made-up facts...).")
+    quality_disabled_checks = models.JSONField(default=list, blank=True, help_text="Quality checks switched off, by name.")
+    quality_fact_types = models.JSONField(
+        default=default_quality_fact_types, blank=True,
+        help_text="Facts the copy may only state when the brief gives them: url, email, price, percentage, date, phone.",
+    )
+    quality_max_word_run = models.PositiveSmallIntegerField(
+        default=1, help_text="Times a word may appear in a row (1 flags 'the the'; common doubles like 'very very' pass).")
+    quality_max_sentence_repeats = models.PositiveSmallIntegerField(default=1, help_text="Times the same sentence may appear.")
+    quality_min_words_for_punctuation = models.PositiveSmallIntegerField(
+        default=12, help_text="From this many words, a field (other than a headline, subject or CTA) must end a sentence.")
+    quality_extra_hashtags_allowed = models.PositiveSmallIntegerField(
+        default=0, help_text="Hashtags a post may add to those the brief asks for.")
+    quality_language = models.CharField(
+        max_length=8, default="en", blank=True,
+        help_text="The copy's language when the brief's is unclear (en, de, fr, es, it, pt, nl; empty: do not check then).")
     # Raised by every change; verdicts record the version that judged them.
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,8 +137,32 @@ class SafetyPolicy(models.Model):
             errors["required_disclaimers"] = "Must map a use-case key to a list of phrases."
         if not 0 <= self.topic_threshold <= 1:
             errors["topic_threshold"] = "Must be between 0 and 1."
+        errors.update(quality_problems(self))
         if errors:
             raise ValidationError(errors)
+
+
+def quality_problems(policy: "SafetyPolicy") -> dict[str, str]:
+    """Why the quality settings are unusable, by field."""
+    from pressroom.safety.registry import stage_checks
+
+    errors = {}
+    names = sorted(check.name for check in stage_checks("quality"))
+    disabled = policy.quality_disabled_checks
+    if not isinstance(disabled, list) or not all(isinstance(name, str) for name in disabled):
+        errors["quality_disabled_checks"] = "Must be a list of quality check names."
+    elif sorted(set(disabled) - set(names)):
+        errors["quality_disabled_checks"] = f"Unknown quality checks: {', '.join(sorted(set(disabled) - set(names)))} (known: {', '.join(names)})."
+    kinds = policy.quality_fact_types
+    if not isinstance(kinds, list) or not all(isinstance(kind, str) and kind in QUALITY_FACT_TYPES for kind in kinds):
+        errors["quality_fact_types"] = f"Must be a list of: {', '.join(QUALITY_FACT_TYPES)}."
+    for name, (lowest, highest) in QUALITY_LIMITS.items():
+        value = getattr(policy, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+            errors[name] = f"Must be a whole number from {lowest} to {highest}."
+    if policy.quality_language not in ("", *QUALITY_LANGUAGES):
+        errors["quality_language"] = f"Must be one of {', '.join(QUALITY_LANGUAGES)}, or empty."
+    return errors
 
 
 def thresholds_problem(value, categories) -> str:

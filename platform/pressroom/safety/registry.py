@@ -11,6 +11,7 @@ from pressroom.safety.checks.brand import BrandCheck
 from pressroom.safety.checks.harm import HarmCheck
 from pressroom.safety.checks.images import NsfwImageCheck
 from pressroom.safety.checks.pii import PiiCheck
+from pressroom.safety.checks.quality import quality_checks
 from pressroom.safety.checks.topics import BannedTopicCheck
 from pressroom.safety.checks.toxicity import ToxicityCheck
 
@@ -18,7 +19,7 @@ _extra_checks: list[tuple[int, SafetyCheck]] = []
 
 
 def core_checks() -> list[SafetyCheck]:
-    return [ToxicityCheck(), HarmCheck(), BannedTopicCheck(), PiiCheck(), BrandCheck(), NsfwImageCheck()]
+    return [ToxicityCheck(), HarmCheck(), BannedTopicCheck(), PiiCheck(), BrandCheck(), NsfwImageCheck(), *quality_checks()]
 
 
 def register_safety_check(check: SafetyCheck, order: int = 100) -> SafetyCheck:
@@ -60,3 +61,8 @@ def _hooked_checks() -> list[SafetyCheck]:
 
 def all_checks() -> list[SafetyCheck]:
     return core_checks() + [check for _, check in _extra_checks] + _hooked_checks()
+
+
+def stage_checks(stage: str) -> list[SafetyCheck]:
+    """The checks of one stage ("safety" or "quality"), core and plugin alike, for evaluations."""
+    return [check for check in all_checks() if check.stage == stage]

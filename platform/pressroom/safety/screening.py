@@ -38,7 +38,8 @@ class Screening:
 
 
 def _applies(check: SafetyCheck, subject: Subject) -> bool:
-    return (check.applies_to_images and subject.png is not None) or (check.applies_to_text and subject.png is None)
+    kind_matches = (check.applies_to_images and subject.png is not None) or (check.applies_to_text and subject.png is None)
+    return kind_matches and check.applies_to_subject(subject)
 
 
 # One pool per process, made lazily (a pool inherited through fork has no threads),

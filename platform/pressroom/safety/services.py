@@ -28,6 +28,9 @@ POLICY_FIELDS = (
     "auto_approve", "toxicity_flag_thresholds", "toxicity_block_thresholds", "pii_actions", "banned_terms",
     "competitor_names", "required_disclaimers", "max_chars", "nsfw_flag_threshold", "nsfw_block_threshold",
     "harm_flag_thresholds", "harm_block_thresholds", "banned_topics", "topic_threshold",
+    "quality_enabled", "quality_disabled_checks", "quality_fact_types", "quality_max_word_run",
+    "quality_max_sentence_repeats", "quality_min_words_for_punctuation", "quality_extra_hashtags_allowed",
+    "quality_language",
 )
 
 

@@ -20,7 +20,8 @@ class RecommendationConfig(PluginConfig):
 
     def ready(self) -> None:
         super().ready()
+        from pressroom_recommendation.coverage import RecommendationCoverageCheck
         from pressroom_recommendation.grounding import CatalogGroundingCheck
 
-        check = CatalogGroundingCheck()
-        hooks.register("safety_checks", lambda: [check], order=50)
+        checks = [CatalogGroundingCheck(), RecommendationCoverageCheck()]
+        hooks.register("safety_checks", lambda: checks, order=50)

@@ -46,11 +46,11 @@ logger = logging.getLogger(__name__)
 
 # -- screening ---------------------------------------------------------------------------
 def artifact_subjects(artifact: Artifact) -> list[Subject]:
-    """Text artifacts are screened as text; image artifacts as an image plus the
-    prompt that produced it."""
+    """Text artifacts are screened as text, with the job input as the brief the quality
+    checks compare them with; image artifacts as an image plus the prompt that produced it."""
     use_case = artifact.job.use_case
     if artifact.kind == "text":
-        return [Subject(text=artifact.text, use_case=use_case, label="artifact", data=artifact.data)]
+        return [Subject(text=artifact.text, use_case=use_case, label="artifact", data=artifact.data, brief=artifact.job.input)]
     with artifact.file.open("rb") as handle:
         png = handle.read()
     prompt = str(artifact.generation_params.get("prompt", ""))

@@ -25,6 +25,9 @@ class Subject:
     label: str = "text"
     # The artifact's structured output, for checks that verify it (e.g. catalog grounding).
     data: dict = field(default_factory=dict, hash=False, compare=False)
+    # The job input the artifact was written from (a dict, or a plain-text brief), for checks
+    # that compare the output with what was asked; None where there is no brief.
+    brief: Any = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class SafetyCheck:
     # Pure rules over the text (patterns, word lists): fast and unable to hang, so screening
     # runs it in the caller's thread instead of handing it to the pool with a deadline.
     rules_only: ClassVar[bool] = False
+    # "safety" (harm, PII, brand) or "quality" (is the copy usable): evaluations score one stage.
+    stage: ClassVar[str] = "safety"
+
+    def applies_to_subject(self, subject: Subject) -> bool:
+        """A narrower filter than applies_to_text/images (e.g. artifacts only). Optional."""
+        return True
 
     def run(self, subjects: list[Subject], policy: SafetyPolicy) -> list[CheckResult]:
         raise NotImplementedError
