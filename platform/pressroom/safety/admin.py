@@ -17,7 +17,9 @@ class SafetyPolicyAdmin(ThroughServicesAdmin, WorkspaceScopedAdmin):
     readonly_fields = ("version",)
     required_role = Role.ADMIN
     # Settings added after a form was written may be left out of a post: they keep their value.
-    OPTIONAL_FIELDS = ("harm_flag_thresholds", "harm_block_thresholds", "banned_topics", "topic_threshold")
+    OPTIONAL_FIELDS = ("harm_flag_thresholds", "harm_block_thresholds", "banned_topics", "topic_threshold",
+                       "quality_disabled_checks", "quality_fact_types", "quality_max_word_run", "quality_max_sentence_repeats",
+                       "quality_min_words_for_punctuation", "quality_extra_hashtags_allowed", "quality_language")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
