@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import groupby
 from typing import Any
 
@@ -105,6 +106,21 @@ class Variant:
     checks: list[CheckRow]
     flagged_reasons: list[str]
 
+    @property
+    def label(self) -> str:
+        table = self.recommendations
+        if table and table.customer_name:
+            return f"{table.customer_name} ({table.customer_id})"
+        return variant_label(self.artifact.data or {}, self.artifact.variant_index)
+
+    @property
+    def limits(self) -> list[str]:
+        return limits_used(self.artifact.data or {})
+
+    @cached_property
+    def recommendations(self) -> RecommendationTable | None:
+        return recommendation_table(self.artifact)
+
 
 def variant(artifact: Artifact) -> Variant:
     evidence = [e for v in artifact.verdicts.all() if v.decision != "pass" for e in v.evidence
@@ -161,3 +177,99 @@ def plugin_widgets(*, workspace_slug: str) -> list[Widget]:
         except Exception:  # noqa: BLE001 - third-party code; logged with its traceback
             logger.exception("Dashboard widget hook %r failed; left out", hook)
     return widgets
+
+
+# -- what a variant is for ------------------------------------------------------------
+# Use cases say what a variant is for in its `data`; these are the keys they use today.
+PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram", "facebook": "Facebook", "tiktok": "TikTok"}
+FIELD_NAMES = {"cta": "CTA", "url": "URL"}
+
+
+def _letter(index: Any) -> str | None:
+    return chr(ord("A") + index) if isinstance(index, int) and 0 <= index < 26 else None
+
+
+def _readable(value: Any, names: dict[str, str]) -> str:
+    text = str(value)
+    return names.get(text.lower(), text.replace("_", " ").capitalize())
+
+
+def variant_label(data: dict, variant_index: int) -> str:
+    """"Search · Variant A", "Instagram · Variant B", "Subject A/B: B", "Customer Ana"; else "Variant n"."""
+    if data.get("ab_label"):
+        return f"Subject A/B: {data['ab_label']}"
+    letter = _letter(data.get("variant"))
+    for key in ("channel", "platform"):
+        if data.get(key):
+            where = _readable(data[key], PLATFORM_NAMES)
+            return f"{where} · Variant {letter}" if letter else where
+    if data.get("customer_id"):
+        return f"Customer {data['customer_id']}"
+    return f"Variant {variant_index + 1}"
+
+
+def limits_used(data: dict) -> list[str]:
+    """Each limited field's length against its limit, e.g. "Headline 28/30 chars"."""
+    limits = data.get("limits")
+    if not isinstance(limits, dict):
+        return []
+    used = []
+    for name, limit in limits.items():
+        value = data.get(name)
+        if isinstance(value, str) and isinstance(limit, int):
+            used.append(f"{_readable(name, FIELD_NAMES)} {len(value)}/{limit} chars")
+    # A post's hashtags count against the platform's limit too: the whole text against it.
+    if isinstance(data.get("length"), int) and isinstance(data.get("platform_limit"), int):
+        used.append(f"Whole post {data['length']}/{data['platform_limit']} chars")
+    return used
+
+
+# -- recommendation results --------------------------------------------------------------
+@dataclass
+class RankedItem:
+    rank: int
+    name: str
+    product_id: str
+    score: float | None
+    why: str
+
+
+@dataclass
+class RecommendationTable:
+    customer_id: str
+    customer_name: str
+    items: list[RankedItem]
+
+
+def _why(item: dict) -> str:
+    """The recommender's own reasons where it gives them; else what its score is made of."""
+    given = item.get("why") or item.get("reasons")
+    if given:
+        return "; ".join(given) if isinstance(given, list) else str(given)
+    parts = []
+    if isinstance(item.get("similarity"), (int, float)):
+        parts.append(f"like their history ({item['similarity']:.2f})")
+    if isinstance(item.get("popularity"), (int, float)):
+        parts.append(f"popularity {item['popularity']:.2f}")
+    return ", ".join(parts).capitalize()
+
+
+def _customer_name(artifact: Artifact, customer_id: str) -> str:
+    customers = (artifact.job.input or {}).get("customers") if isinstance(artifact.job.input, dict) else None
+    for customer in customers if isinstance(customers, list) else []:
+        if isinstance(customer, dict) and str(customer.get("id")) == customer_id:
+            return str(customer.get("name") or "")
+    return ""
+
+
+def recommendation_table(artifact: Artifact) -> RecommendationTable | None:
+    """A recommendation artifact (customer and ranked items in its data) as a table."""
+    data = artifact.data or {}
+    ranked = data.get("recommendations")
+    if not data.get("customer_id") or not isinstance(ranked, list):
+        return None
+    customer_id = str(data["customer_id"])
+    items = [RankedItem(rank, str(item.get("name", "")), str(item.get("product_id", "")),
+                        item.get("score") if isinstance(item.get("score"), (int, float)) else None, _why(item))
+             for rank, item in enumerate((i for i in ranked if isinstance(i, dict)), start=1)]
+    return RecommendationTable(customer_id, _customer_name(artifact, customer_id), items)
