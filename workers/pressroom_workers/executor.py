@@ -34,7 +34,7 @@ from pressroom.plugins import (
 )
 from pressroom.plugins.services import prompt_template_resolver
 from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
-from pressroom.safety.services import jobs_input_rescreen
+from pressroom.safety.services import jobs_input_rescreen, safety_policy_get
 from pressroom.usage.metering import Usage, usage_of_result
 
 from pressroom_workers.metrics import record_model_step
@@ -84,6 +84,13 @@ def plugin_settings(label: str) -> dict[str, Any]:
     except LookupError:
         return {}
     return config.settings if isinstance(config, PluginConfig) else {}
+
+
+def required_disclaimers(workspace_id: int, use_case_key: str) -> tuple[str, ...]:
+    """The phrases the workspace's policy requires in this use case's output, for the run
+    context: the use case writes them in, and the brand check then verifies them."""
+    phrases = (safety_policy_get(workspace=workspace_id).required_disclaimers or {}).get(use_case_key, [])
+    return tuple(str(phrase) for phrase in phrases if str(phrase).strip())
 
 
 def _error_text(error: BaseException) -> str:
@@ -225,6 +232,7 @@ class JobBatchExecutor:
                 job_id=str(job.pk), workspace_slug=job.workspace.slug, workspace_id=job.workspace_id,
                 base_seed=job.base_seed, templates=prompt_template_resolver(job.workspace_id),
                 settings=plugin_settings(use_case.plugin),
+                required_disclaimers=required_disclaimers(job.workspace_id, job.use_case),
             )
             run = JobRun(job=job, generator=use_case.run(data, ctx), expected_steps=use_case.expected_steps)
             run.advance(first=True)

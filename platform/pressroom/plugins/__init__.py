@@ -10,6 +10,7 @@ from pressroom.plugins.runtime_requests import (
     TextOutput,
 )
 from pressroom.plugins import hooks
+from pressroom.plugins.disclaimers import DisclaimedText, DisclaimerTooLong, fit_disclaimers
 from pressroom.plugins.config import SDK_API_VERSION, PluginConfig, PluginError
 from pressroom.plugins.usecases import (
     ArtifactDraft,
@@ -31,6 +32,8 @@ __all__ = [
     "SDK_API_VERSION",
     "ArtifactDraft",
     "CheckResult",
+    "DisclaimedText",
+    "DisclaimerTooLong",
     "Evidence",
     "PluginConfig",
     "PluginError",
@@ -38,6 +41,7 @@ __all__ = [
     "QualityCheck",
     "SafetyCheck",
     "Subject",
+    "fit_disclaimers",
     "hooks",
     "EmbedTexts",
     "EmbeddingOutput",

@@ -98,6 +98,10 @@ class RunContext:
     templates: TemplateResolver = _default_template
     # The plugin's settings (PluginConfig.default_settings over PLUGINS_CONFIG).
     settings: dict[str, Any] = field(default_factory=dict)
+    # The phrases the workspace's safety policy requires in this use case's output
+    # (SafetyPolicy.required_disclaimers[key]); write them in with
+    # pressroom.plugins.fit_disclaimers. Empty where none are required.
+    required_disclaimers: tuple[str, ...] = ()
 
     def prompt_template(self, key: str, default_body: str) -> PromptTemplate:
         return self.templates(key, default_body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pressroom.plugins import GenerateText, TextOutput
+from pressroom.plugins import GenerateText, TextOutput, fit_disclaimers
 
 LABEL = re.compile(r"^\s*(?:[-*#>\d.)\s]+)?(?:headline|body|call to action|cta|subject(?: line)?|preview(?: text)?|post|description)\s*:\s*", re.I)
 
@@ -39,6 +39,9 @@ class Field:
     value: str = ""
     regenerated: bool = False
     trimmed: bool = False
+    # Required disclaimers written into this field, and whether its text was cut for them.
+    disclaimers_added: list[str] = field(default_factory=list)
+    shortened_for_disclaimers: bool = False
     outputs: list[TextOutput] = field(default_factory=list)
 
     @property
@@ -74,9 +77,24 @@ def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperat
     return fields
 
 
+def add_disclaimers(fields: list[Field], name: str, disclaimers: tuple[str, ...]) -> list[Field]:
+    """Write the workspace's required disclaimers into each field called `name`, within its
+    limit (the shared SDK rule: the body is shortened at a sentence or word boundary)."""
+    for item in fields:
+        if item.name == name and disclaimers:
+            fitted = fit_disclaimers(item.value, disclaimers, item.limit)
+            item.value, item.disclaimers_added, item.shortened_for_disclaimers = fitted.text, fitted.added, fitted.shortened
+    return fields
+
+
 def field_report(fields: list[Field]) -> dict:
-    return {
+    report = {
         "limits": {f.name: f.limit for f in fields},
         "regenerated": [f.name for f in fields if f.regenerated],
         "trimmed": [f.name for f in fields if f.trimmed],
     }
+    added = list(dict.fromkeys(phrase for f in fields for phrase in f.disclaimers_added))
+    if added:
+        report["disclaimers_added"] = added
+        report["shortened_for_disclaimers"] = [f.name for f in fields if f.shortened_for_disclaimers]
+    return report

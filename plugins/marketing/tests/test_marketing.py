@@ -118,3 +118,42 @@ def test_trim_and_hashtag_helpers():
     assert trim_at_word_boundary("hello wonderful world", 15) == "hello wonderful"
     assert trim_at_word_boundary("supercalifragilistic", 5) == "super"
     assert hashtag("spring sale!") == "#SpringSale"
+
+
+# -- required disclaimers (the workspace's safety policy, through the run context) ---------
+def test_ad_copy_writes_the_required_disclaimer_into_every_body_within_its_limit():
+    body = "Light shoes that keep you dry on every trail. Grip for mud, rock and snow all winter long"
+    runtime = FakeRuntime(lambda prompt, i: ["Run further", body, "Shop now"][i % 3])
+    ctx = make_context(required_disclaimers=("Terms apply.",))
+    drafts = run_use_case(AdCopy, {**AD, "channels": ["search", "social"], "variants": 1}, runtime=runtime, ctx=ctx)
+    for draft in drafts:
+        limit = CHANNEL_LIMITS[draft.data["channel"]]["body"]
+        assert draft.data["body"].endswith(" Terms apply.") and len(draft.data["body"]) <= limit
+        assert f"Body: {draft.data['body']}\n" in draft.text
+        assert draft.params["disclaimers_added"] == ["Terms apply."] == draft.data["disclaimers_added"]
+        assert draft.data["headline"] == "Run further" and draft.data["cta"] == "Shop now"
+    search = next(d for d in drafts if d.data["channel"] == "search")
+    # 90 characters cannot hold both: the body keeps its first whole sentence.
+    assert search.data["body"] == "Light shoes that keep you dry on every trail. Terms apply."
+    assert search.data["shortened_for_disclaimers"] == ["body"]
+
+
+def test_without_required_disclaimers_nothing_is_added():
+    (draft,) = run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1},
+                            runtime=FakeRuntime(lambda prompt, i: ["Run further", "Light shoes.", "Shop now"][i % 3]))
+    assert draft.data["body"] == "Light shoes." and "disclaimers_added" not in draft.params
+
+
+@pytest.mark.parametrize("use_case, data, field, limit", [
+    (EmailSubject, {"campaign": "Winter sale", "variants": 2}, "preview", 90),
+    (ProductDescription, {"name": "Scarf", "attributes": {"material": "wool"}}, "description", 200),
+    (SocialPost, {"topic": "Spring sale", "platforms": ["x"], "hashtags": ["spring sale"], "variants": 1}, "post", 280),
+])
+def test_every_text_use_case_writes_the_disclaimer_into_its_copy(use_case, data, field, limit):
+    ctx = make_context(required_disclaimers=("Terms apply.", "18+ only."))
+    long = "Soft warm wool for cold mornings and long walks. " * 8
+    for draft in run_use_case(use_case, data, runtime=FakeRuntime(lambda prompt, i: long), ctx=ctx):
+        assert draft.data[field].endswith(" Terms apply. 18+ only.") and len(draft.data[field]) <= limit
+        assert "Terms apply. 18+ only." in draft.text
+        assert use_case is not SocialPost or (len(draft.text) <= 280 and draft.text.endswith("#SpringSale"))
+        assert draft.params["disclaimers_added"] == ["Terms apply.", "18+ only."]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pressroom.plugins import ArtifactDraft, EmbedTexts, GenerateText, RunContext, UseCase, UseCaseRun
+from pressroom.plugins import ArtifactDraft, EmbedTexts, GenerateText, RunContext, UseCase, UseCaseRun, fit_disclaimers
 from pressroom_recommendation.grounding import named_items, unknown_names
 from pressroom_recommendation.ranking import rank
 from pressroom_recommendation.schema import RecommendationInput
@@ -46,17 +46,21 @@ class PersonalisedRecommendations(UseCase):
             )
             for i, out in zip(retry, again):
                 outputs[i] = out
-        return [self._draft(i, customer, rankings[customer.id], outputs[i], names, template, i in retry)
+        return [self._draft(i, customer, rankings[customer.id], outputs[i], names, template, i in retry,
+                            ctx.required_disclaimers)
                 for i, customer in enumerate(data.customers)]
 
     @staticmethod
-    def _draft(index, customer, ranking, output, names, template, regenerated) -> ArtifactDraft:
+    def _draft(index, customer, ranking, output, names, template, regenerated, disclaimers=()) -> ArtifactDraft:
         chosen = {r.name.casefold() for r in ranking}
         mentioned = [name for _, _, name in named_items(output.text)]
+        # A message has no character limit: the workspace's disclaimers follow it whole.
+        message = fit_disclaimers(output.text, disclaimers)
+        added = {"disclaimers_added": message.added} if message.added else {}
         return ArtifactDraft(
-            kind="text", variant_index=index, text=output.text, seed=output.seed, provenance=output.provenance,
-            params={**output.params, **template.provenance},
-            data={
+            kind="text", variant_index=index, text=message.text, seed=output.seed, provenance=output.provenance,
+            params={**output.params, **template.provenance, **added},
+            data={**added,
                 "customer_id": customer.id,
                 "recommendations": [r.as_dict() for r in ranking],
                 "named_items": mentioned,

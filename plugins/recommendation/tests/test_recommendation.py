@@ -100,3 +100,13 @@ def test_unknown_product_error_names_the_event():
     bad = {"catalog": CATALOG, "customers": [{"id": "c", "events": [{"product_id": "zz", "type": "view", "at": "2026-01-01T00:00:00Z"}]}]}
     with pytest.raises(ValidationError, match=r"customers\[0\]\.events\[0\]: unknown product 'zz'"):
         PersonalisedRecommendations.Input.model_validate(bad)
+
+
+def test_messages_carry_the_workspace_required_disclaimers():
+    from pressroom.plugins.testing import make_context
+
+    ctx = make_context(required_disclaimers=("Terms apply.",))
+    drafts = run_use_case(PersonalisedRecommendations, VALID, runtime=quoting_runtime(), ctx=ctx)
+    assert drafts and all(d.text.endswith(". Terms apply.") for d in drafts)
+    assert all(d.params["disclaimers_added"] == ["Terms apply."] for d in drafts)
+    assert all(not d.data["missing_items"] for d in drafts)  # the products are still named

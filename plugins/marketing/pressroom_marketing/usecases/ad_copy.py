@@ -6,7 +6,7 @@ from pydantic import Field
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
-from pressroom_marketing.text import write_fields
+from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
 
 # Character limits per channel (search ads follow the common 30/90 headline/description rule).
@@ -53,6 +53,7 @@ class AdCopy(UseCase):
         everything = [f for _, _, fields in jobs for f in fields]
         yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
                                 temperature=temperature(ctx), max_new_tokens=64)
+        add_disclaimers(everything, "body", ctx.required_disclaimers)  # the copy a reader sees under the headline
         return [
             draft_from_fields(
                 index, fields,

@@ -28,12 +28,14 @@ def temperature(ctx: RunContext) -> float:
 
 def draft_from_fields(index: int, fields: list[TextField], text: str, template: PromptTemplate, extra: dict) -> ArtifactDraft:
     first = fields[0].outputs[-1]
+    report = field_report(fields)
+    disclaimers = {key: report[key] for key in ("disclaimers_added", "shortened_for_disclaimers") if key in report}
     return ArtifactDraft(
         kind="text",
         variant_index=index,
         text=text,
         seed=first.seed,
-        params={**first.params, **template.provenance, "fields": {f.name: f.prompt for f in fields}},
+        params={**first.params, **template.provenance, "fields": {f.name: f.prompt for f in fields}, **disclaimers},
         provenance=first.provenance,
-        data={**extra, **{f.name: f.value for f in fields}, **field_report(fields)},
+        data={**extra, **{f.name: f.value for f in fields}, **report},
     )

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
-from pressroom_marketing.text import write_fields
+from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
 
 SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
@@ -38,8 +38,10 @@ class EmailSubject(UseCase):
                 TextField("subject", templates["subject"].render(**values), SUBJECT_LIMIT),
                 TextField("preview", templates["preview"].render(**values), PREVIEW_LIMIT),
             ])
-        yield from write_fields([f for fields in variants for f in fields], system_prompt=system.render(),
+        everything = [f for fields in variants for f in fields]
+        yield from write_fields(everything, system_prompt=system.render(),
                                 seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=48)
+        add_disclaimers(everything, "preview", ctx.required_disclaimers)  # the subject line stays a headline
         return [
             draft_from_fields(index, fields, f"Subject: {fields[0].value}\nPreview: {fields[1].value}", system,
                               {"ab_label": chr(ord("A") + index)})

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
-from pressroom_marketing.text import trim_at_word_boundary, write_fields
+from pressroom_marketing.text import add_disclaimers, trim_at_word_boundary, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
 
 PLATFORMS = {"x": {"limit": 280, "hashtags": 2}, "linkedin": {"limit": 3000, "hashtags": 5}, "instagram": {"limit": 2200, "hashtags": 10}}
@@ -55,6 +55,8 @@ class SocialPost(UseCase):
         everything = [f for *_, fields in posts for f in fields]
         yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
                                 temperature=temperature(ctx), max_new_tokens=160)
+        # Into the post, before its hashtags: the post's limit already leaves room for them.
+        add_disclaimers(everything, "post", ctx.required_disclaimers)
         drafts = []
         for index, (platform, variant, tags, fields) in enumerate(posts):
             text = f"{fields[0].value}\n\n{tags}" if tags else fields[0].value
