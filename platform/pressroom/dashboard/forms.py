@@ -197,6 +197,87 @@ def _field_for(prop: dict) -> forms.Field:
     return JsonField(**{**common, "help_text": common["help_text"] or JSON_HELP})
 
 
+# -- working examples from the schema ---------------------------------------------------
+# A value for a string the schema says nothing more about, by format; None: no honest guess.
+STRING_FORMAT_EXAMPLES = {"date-time": "2024-05-01T10:00:00Z", "date": "2024-05-01", "email": "ana@example.com",
+                          "uri": "https://example.com/", "uuid": "00000000-0000-4000-8000-000000000000"}
+MAX_EXAMPLE_DEPTH = 5
+
+
+def _resolved(prop: dict, defs: dict) -> dict:
+    ref = prop.get("$ref", "")
+    return {**defs.get(ref.rsplit("/", 1)[-1], {}), **{k: v for k, v in prop.items() if k != "$ref"}} if ref else prop
+
+
+def _has_value(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _scalar_example(prop: dict, name: str) -> Any:
+    kind = prop.get("type")
+    if kind == "string" and "pattern" not in prop:
+        return STRING_FORMAT_EXAMPLES.get(prop.get("format", ""), name.replace("_", " ") if len(name) >= prop.get("minLength", 0) else None)
+    if kind in ("integer", "number"):
+        return prop.get("minimum", prop.get("exclusiveMinimum", 0) + 1)
+    if kind == "boolean":
+        return True
+    return None
+
+
+def _derived_example(prop: dict, defs: dict, name: str = "value", depth: int = 0) -> Any:
+    """A value the schema accepts, built from its examples, defaults, enums and types;
+    None where some required part cannot be derived (better no example than a wrong one)."""
+    prop = _resolved(_unwrap_optional(prop), defs)
+    if prop.get("examples"):
+        return prop["examples"][0]
+    if _has_value(prop.get("default")):
+        return prop["default"]
+    if prop.get("enum"):
+        return prop["enum"][0]
+    if depth > MAX_EXAMPLE_DEPTH:
+        return None
+    if prop.get("type") == "object" and "properties" in prop:
+        wanted = [n for n in prop["properties"] if n in prop.get("required", ())] or list(prop["properties"])
+        values = {n: _derived_example(prop["properties"][n], defs, n, depth + 1) for n in wanted}
+        return values if all(v is not None for v in values.values()) else None
+    if prop.get("type") == "array":
+        item = _derived_example(prop.get("items", {}), defs, name, depth + 1)
+        return [item] if item is not None else None
+    return _scalar_example(prop, name)
+
+
+def schema_example(prop: dict, defs: dict) -> Any:
+    """A working example for a form field: the schema's own `examples` first; for the
+    structured fields (JSON objects and lists of them) one built from the schema. Plain
+    fields with a default show it as their initial value and need none."""
+    concrete = _resolved(_unwrap_optional(prop), defs)
+    if prop.get("examples") or concrete.get("examples"):
+        return (prop.get("examples") or concrete["examples"])[0]
+    structured = concrete.get("type") == "object" or (
+        concrete.get("type") == "array" and _resolved(concrete.get("items", {}), defs).get("type") == "object")
+    if structured and not _has_value(concrete.get("default")):
+        return _derived_example(concrete, defs)
+    return None
+
+
+def _example_text(field: forms.Field, example: Any) -> str | None:
+    """The example as typed into this field (one per line, name: value, JSON)."""
+    if isinstance(field, (forms.ChoiceField, forms.BooleanField)) or example is None:
+        return None  # choices and ticks show their own options
+    if isinstance(field, JsonField):
+        return json.dumps(example, ensure_ascii=False)
+    text = field.prepare_value(example)
+    return text if isinstance(text, str) else str(text)
+
+
+def attach_example(field: forms.Field, prop: dict, defs: dict) -> None:
+    """A field whose help already shows an example ("e.g.") keeps it as written."""
+    field.example = None
+    if "e.g." in str(field.help_text):
+        return
+    field.example = _example_text(field, schema_example(prop, defs))
+
+
 class UseCaseForm(forms.Form):
     """Built per use case from its JSON schema; `raw_input()` is what the job service validates."""
 
@@ -211,6 +292,7 @@ class UseCaseForm(forms.Form):
         for name, prop in schema.get("properties", {}).items():
             field = _field_for(prop)
             field.schema_required = name in required
+            attach_example(field, prop, schema.get("$defs", {}))
             if "default" in prop and prop["default"] is not None:
                 field.initial = prop["default"]
             fields[name] = field

@@ -29,7 +29,8 @@ def _variant_seeds(seed: int | None, ctx: RunContext, variants: int) -> tuple[in
 
 
 class FreeformTextInput(UseCaseInput):
-    prompt: str = Field(min_length=1, description="What to write.")
+    prompt: str = Field(min_length=1, description="What to write.",
+                        examples=["A two-line tagline for a reusable water bottle"])
     system_prompt: str | None = Field(default=None, description="Instructions that frame the answer.")
     variants: int = Field(default=1, ge=1, description="How many alternatives to write.")
     max_new_tokens: int = Field(default=128, ge=1)
@@ -141,8 +142,9 @@ class FreeformImage(UseCase):
 
 
 class SemanticRankInput(UseCaseInput):
-    query: str = Field(min_length=1)
-    candidates: list[str] = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, examples=["waterproof trail shoes"])
+    candidates: list[str] = Field(min_length=1, max_length=200,
+                                  examples=[["Gore-Tex trail runner", "Canvas city sneaker", "Waterproof hiking boot"]])
     top_k: int = Field(default=5, ge=1, le=200)
 
     @field_validator("candidates")

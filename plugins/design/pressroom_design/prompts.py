@@ -46,7 +46,7 @@ def generation_size(preset: str, max_side: int) -> tuple[int, int]:
 
 
 class VisualInput(UseCaseInput):
-    product: str = Field(min_length=1, max_length=200)
+    product: str = Field(min_length=1, max_length=200, examples=["TrailRunner X2 trail shoes"])
     description: str = Field(default="", max_length=500)
     style: Style = "studio product shot"
     palette: list[str] = Field(default_factory=lambda: ["#1F3A5F", "#F2C14E"], min_length=1, max_length=5,

@@ -54,7 +54,8 @@ class RecommendationInput(UseCaseInput):
         default=None, max_length=2000,
         description='Products as a JSON list, e.g. [{"id": "p1", "name": "Trail shoes", "category": "running"}]')
     catalog_csv: str | None = Field(default=None, title="Catalog CSV",
-                                    description="Or: CSV text with columns id,name[,description,category,popularity]")
+                                    description="Or: CSV text with columns id,name[,description,category,popularity]",
+                                    examples=["id,name,category\np1,Trail shoes,running\np2,Rain jacket,outdoor"])
     customers: list[Customer] = Field(
         min_length=1, max_length=50,
         description='A JSON list of customers with what they bought or viewed, e.g. [{"id": "c1", "name": "Ana", '
