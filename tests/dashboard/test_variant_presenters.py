@@ -26,6 +26,12 @@ def test_limits_used_per_field():
     assert limits_used(data) == ["Headline 28/30 chars", "Body 80/90 chars", "CTA 8/15 chars"]
 
 
+def test_limits_follow_the_order_of_the_text_not_the_stored_keys():
+    data = {"cta": "Shop now", "body": "Grippy shoes.", "headline": "Trail ready", "limits": {"cta": 15, "body": 90, "headline": 30}}
+    text = "Headline: Trail ready\nBody: Grippy shoes.\nCTA: Shop now"
+    assert limits_used(data, text) == ["Headline 11/30 chars", "Body 13/90 chars", "CTA 8/15 chars"]
+
+
 def test_social_limits_count_the_whole_post():
     data = {"post": "p" * 250, "limits": {"post": 262}, "length": 268, "platform_limit": 280}
     assert limits_used(data) == ["Post 250/262 chars", "Whole post 268/280 chars"]

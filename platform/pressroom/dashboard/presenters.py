@@ -115,7 +115,7 @@ class Variant:
 
     @property
     def limits(self) -> list[str]:
-        return limits_used(self.artifact.data or {})
+        return limits_used(self.artifact.data or {}, self.artifact.text or "")
 
     @cached_property
     def recommendations(self) -> RecommendationTable | None:
@@ -208,13 +208,16 @@ def variant_label(data: dict, variant_index: int) -> str:
     return f"Variant {variant_index + 1}"
 
 
-def limits_used(data: dict) -> list[str]:
-    """Each limited field's length against its limit, e.g. "Headline 28/30 chars"."""
+def limits_used(data: dict, text: str = "") -> list[str]:
+    """Each limited field's length against its limit, e.g. "Headline 28/30 chars", in the
+    order the fields appear in the text (stored JSON does not keep the use case's order)."""
     limits = data.get("limits")
     if not isinstance(limits, dict):
         return []
     used = []
-    for name, limit in limits.items():
+    where = {name: text.find(data[name]) if isinstance(data.get(name), str) and data[name] in text else len(text)
+             for name in limits}
+    for name, limit in sorted(limits.items(), key=lambda item: where[item[0]]):
         value = data.get(name)
         if isinstance(value, str) and isinstance(limit, int):
             used.append(f"{_readable(name, FIELD_NAMES)} {len(value)}/{limit} chars")
