@@ -50,7 +50,8 @@ class ArtifactSerializer(serializers.ModelSerializer):
     def get_safety(self, artifact) -> dict:
         return {"decision": artifact.safety_decision or None, "verdicts": [
             {"check": v.check_name, "decision": v.decision, "scores": v.scores, "thresholds": v.thresholds,
-             "evidence": v.evidence, "scored_by": v.scored_by, "error": v.error}
+             "evidence": v.evidence, "scored_by": v.scored_by, "error": v.error,
+             "reason": v.reason}
             for v in artifact.verdicts.all()
         ]}
 

@@ -87,9 +87,17 @@ def _check_rows(artifact: Artifact) -> list[CheckRow]:
         thresholds = verdict.thresholds or {}
         scores = [(name, round(float(value), 3), _threshold_for(thresholds, name))
                   for name, value in sorted((verdict.scores or {}).items()) if isinstance(value, (int, float))]
-        reasons = list(dict.fromkeys(e.get("reason", "") for e in verdict.evidence if e.get("reason")))
-        rows.append(CheckRow(verdict.check_name, verdict.decision, verdict.scored_by, verdict.error, scores, reasons))
+        rows.append(CheckRow(verdict.check_name, verdict.decision, verdict.scored_by, verdict.error, scores,
+                             verdict_reasons(verdict)))
     return rows
+
+
+def verdict_reasons(verdict) -> list[str]:
+    """The check's own reason (some findings, such as a missing disclaimer, have no span),
+    then each evidence item's reason that the check's reason does not already say."""
+    stated = verdict.reason or ""
+    spans = [e.get("reason", "") for e in verdict.evidence or [] if e.get("reason")]
+    return list(dict.fromkeys([stated] * bool(stated) + [r for r in spans if r not in stated]))
 
 
 def _threshold_for(thresholds: dict, name: str) -> Any:

@@ -224,6 +224,9 @@ class SafetyVerdict(models.Model):
     evidence = models.JSONField(default=list)
     scored_by = models.CharField(max_length=255, blank=True, help_text="Model or rule set that scored it.")
     error = models.TextField(blank=True)
+    # The check's own account of its decision ("missing required disclaimer: 'Terms apply.'"):
+    # some findings (a missing phrase, a length) have no span to carry them as evidence.
+    reason = models.TextField(blank=True)
     policy_version = models.PositiveIntegerField(null=True, blank=True, help_text="The policy version that judged it.")
     created_at = models.DateTimeField(auto_now_add=True)
 

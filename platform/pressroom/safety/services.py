@@ -117,7 +117,7 @@ def verdict_from_result(result, policy: SafetyPolicy | None, **subject) -> Safet
     data = result.as_dict()
     return SafetyVerdict(
         check_name=result.check, decision=result.decision, scores=data["scores"], thresholds=data["thresholds"],
-        evidence=data["evidence"], scored_by=result.scored_by, error=result.error,
+        evidence=data["evidence"], scored_by=result.scored_by, error=result.error, reason=result.reason,
         policy_version=policy.version if policy else None, **subject,
     )
 
