@@ -146,3 +146,24 @@ def test_quality_checks_are_registered_flag_only_and_run_on_artifacts_only():
         assert check.rules_only and check.stage == "quality"
         assert not check.applies_to_subject(Subject(text="[User Name]", label="input.prompt"))
         assert check.applies_to_subject(Subject(text="[User Name]", label="artifact"))
+
+
+def test_a_required_disclaimer_at_the_end_hides_neither_a_cut_body_nor_counts_as_a_made_up_fact():
+    from pressroom.safety.checks.base import Subject
+    from pressroom.safety.checks.quality.facts import UnsupportedFactCheck
+    from pressroom.safety.checks.quality.form import TruncatedCheck
+    from pressroom.safety.models import SafetyPolicy
+
+    policy = SafetyPolicy(required_disclaimers={"marketing.ad_copy": ["Offer ends 31 May 2027. Terms apply."]})
+    brief = {"product": "Trail shoes", "offer": "20% off"}
+    cut = Subject(text="Discover our trail shoes, offering 20% off every pair while Offer ends 31 May 2027. Terms apply.",
+                  use_case="marketing.ad_copy", label="artifact", brief=brief)
+    whole = Subject(text="Discover our trail shoes, 20% off every pair. Offer ends 31 May 2027. Terms apply.",
+                    use_case="marketing.ad_copy", label="artifact", brief=brief)
+    truncated = TruncatedCheck().run([cut, whole], policy)
+    assert [r.decision for r in truncated] == ["flag", "pass"]
+    assert "while" in truncated[0].reason
+    facts = UnsupportedFactCheck().run([whole], policy)
+    assert facts[0].decision == "pass", facts[0].reason
+    elsewhere = SafetyPolicy(required_disclaimers={})
+    assert UnsupportedFactCheck().run([whole], elsewhere)[0].decision == "flag"  # the date is not in the brief

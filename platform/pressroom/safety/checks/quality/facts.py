@@ -92,7 +92,11 @@ class UnsupportedFactCheck(QualityCheck):
     def find(self, subject: Subject, policy) -> list[Evidence]:
         if subject.brief in (None, "", {}):
             return []
-        brief = _Brief(subject.brief)
+        # The workspace's required disclaimers are written in by the use case: their dates or
+        # prices come from the policy, which is part of the brief.
+        from pressroom.safety.checks.quality.form import required_disclaimers
+
+        brief = _Brief({"brief": subject.brief, "required_disclaimers": list(required_disclaimers(policy, subject.use_case))})
         kinds = set(setting(policy, "quality_fact_types", FACT_TYPES))
         return [Evidence(start, end, value, reason, category=kind)
                 for kind, start, end, value, reason in facts(subject.text, kinds) if not brief.grounds(kind, value)]

@@ -27,16 +27,35 @@ ENDS_WITH_LINK = re.compile(r"(?:https?://\S+|www\.\S+|\b[\w-]+\.[a-z]{2,}(?:/\S
 HASHTAG = re.compile(r"(?<![\w&#/])#([^\W_][\w]*)")
 
 
-def _body(segment: Segment) -> str:
-    return TRAILING_TAGS.sub("", segment.text).rstrip()
+def _body(segment: Segment, disclaimers: tuple[str, ...] = ()) -> str:
+    return _without_disclaimers(TRAILING_TAGS.sub("", segment.text).rstrip(), disclaimers)
+
+
+def _without_disclaimers(text: str, disclaimers: tuple[str, ...]) -> str:
+    """The text before the workspace's required disclaimers that a use case appended: a
+    closing "Terms apply." must not hide a body cut mid-sentence before it."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for phrase in disclaimers:
+            if phrase and text.casefold().endswith(phrase.strip().casefold()) and len(text) > len(phrase.strip()):
+                text, stripped = text[: -len(phrase.strip())].rstrip(), True
+    return text
+
+
+def required_disclaimers(policy, use_case: str) -> tuple[str, ...]:
+    """The phrases the workspace requires of this use case's outputs (use case -> phrases)."""
+    required = setting(policy, "required_disclaimers", None) or {}
+    phrases = required.get(use_case, []) if isinstance(required, dict) else []
+    return tuple(phrase for phrase in phrases if isinstance(phrase, str))
 
 
 def _ends_with_symbol(text: str) -> bool:
     return bool(text) and unicodedata.category(text[-1]) in ("So", "Sk")  # an emoji closes a line well enough
 
 
-def cut_reason(segment: Segment, min_words: int) -> str:
-    body = _body(segment)
+def cut_reason(segment: Segment, min_words: int, disclaimers: tuple[str, ...] = ()) -> str:
+    body = _body(segment, disclaimers)
     if not body or _ends_with_symbol(body) or ENDS_WITH_LINK.search(body):
         return ""  # an emoji, a link or a handle closes a post well enough
     if body[-1] in ",;:-–—/&+(":
@@ -58,12 +77,14 @@ class TruncatedCheck(QualityCheck):
 
     def find(self, subject: Subject, policy) -> list[Evidence]:
         min_words = self.thresholds(policy)["min_words_for_closing_punctuation"]
+        disclaimers = required_disclaimers(policy, subject.use_case)
         found = []
         for segment in segments(subject.text):
-            reason = cut_reason(segment, min_words)
+            reason = cut_reason(segment, min_words, disclaimers)
             if reason:
-                tail = _body(segment)[-40:]
-                end = segment.start + len(_body(segment))
+                body = _body(segment, disclaimers)
+                tail = body[-40:]
+                end = segment.start + len(body)
                 found.append(Evidence(end - len(tail), end, tail, f"{_name(segment)} {reason}", category="truncated"))
         return found
 
