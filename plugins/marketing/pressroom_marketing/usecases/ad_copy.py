@@ -25,8 +25,8 @@ PROMPTS = {
 
 
 class AdCopyInput(MarketingInput):
-    product: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=1000)
+    product: str = Field(min_length=1, max_length=200, examples=["TrailRunner X2 trail shoes"])
+    description: str = Field(default="", max_length=1000, examples=["Grippy lugged sole, waterproof upper, 280 g."])
     offer: str = Field(default="", max_length=200, description="e.g. '20% off until Sunday'")
     channels: list[Channel] = Field(min_length=1, max_length=3, description="search, social, display")
 

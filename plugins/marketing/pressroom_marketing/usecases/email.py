@@ -15,8 +15,8 @@ PROMPTS = {
 
 
 class EmailSubjectInput(MarketingInput):
-    campaign: str = Field(min_length=1, max_length=500)
-    audience: str = Field(default="", max_length=200)
+    campaign: str = Field(min_length=1, max_length=500, examples=["Spring sale: 20% off outdoor footwear until Sunday"])
+    audience: str = Field(default="", max_length=200, examples=["Customers who bought shoes last year"])
     variants: int = Field(default=2, ge=2, le=6, description="A/B(/C...) variants to test.")
 
 

@@ -14,7 +14,7 @@ PROMPT = "Write a {length} product description for {name}. Use only these facts:
 
 
 class ProductDescriptionInput(MarketingInput):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, examples=["Trail jacket"])
     attributes: dict[str, str] = Field(min_length=1, max_length=30, description="One 'name: value' per line, e.g. material: recycled wool")
     length: Literal["short", "medium", "long"] = "short"
 

@@ -21,10 +21,10 @@ def hashtag(tag: str) -> str:
 
 
 class SocialPostInput(MarketingInput):
-    topic: str = Field(min_length=1, max_length=300)
-    details: str = Field(default="", max_length=1000)
+    topic: str = Field(min_length=1, max_length=300, examples=["Spring sneaker launch party"])
+    details: str = Field(default="", max_length=1000, examples=["Saturday 6 pm at our Leeds store, live DJ."])
     platforms: list[Platform] = Field(min_length=1, max_length=3)
-    hashtags: list[str] = Field(default_factory=list, max_length=10)
+    hashtags: list[str] = Field(default_factory=list, max_length=10, examples=[["SpringDrop", "TrailRunning"]])
 
     @field_validator("hashtags")
     @classmethod
