@@ -2,6 +2,7 @@
 between workspaces, schema-driven forms with field messages, and every write going
 through the services (so audited). The browser tests cover the same pages in chromium."""
 import pytest
+from django.forms import MultipleChoiceField
 from django.urls import reverse
 from pressroom.accounts.models import ApiKey
 from pressroom.audit.models import AuditEvent
@@ -214,7 +215,10 @@ def test_saving_the_policy_keeps_thresholds_it_did_not_change(client, workspace,
     client.force_login(admin_member)
     form = client.get(url("settings", workspace)).context["policy_form"]
     data = {name: form[name].value() for name in form.fields}
-    data = {k: ("\n".join(v) if isinstance(v, list) else "" if v is None else v) for k, v in data.items() if v is not False}
+    # Lines fields take their list as lines; checkbox groups post each ticked value.
+    multiple = {name for name, field in form.fields.items() if isinstance(field, MultipleChoiceField)}
+    data = {k: (v if k in multiple else "\n".join(v) if isinstance(v, list) else "" if v is None else v)
+            for k, v in data.items() if v is not False}
     data.update({"save_policy": "1", "banned_terms": "rivalcola"})
     client.post(url("settings", workspace), data)
     policy = SafetyPolicy.objects.get(workspace=workspace)
@@ -322,3 +326,26 @@ def test_plugin_widgets_are_rendered_on_the_catalogue_and_a_failing_one_is_left_
     html = page.content.decode()
     assert "Dummy widget" in html and '<p class="dummy-answer">The answer is 42.</p>' in html
     assert seen == [workspace.slug]
+
+
+def test_the_quality_settings_are_on_the_brand_and_safety_page(client, workspace, admin_member):
+    client.force_login(admin_member)
+    page = client.get(url("settings", workspace))
+    assert "Unsupported fact" in page.content.decode() and "Extra hashtags allowed" in page.content.decode()
+    form = page.context["policy_form"]
+    checks = [name for name, _ in form.fields["quality_checks"].choices]
+    assert "quality_placeholder" in checks and "quality_language" in checks
+    kept = [name for name in checks if name != "quality_language"]
+    response = client.post(url("settings", workspace), {
+        "save_policy": "1", "toxicity_flag": form["toxicity_flag"].value(), "toxicity_block": form["toxicity_block"].value(),
+        "quality_enabled": "on", "quality_checks": kept, "quality_fact_types": ["url", "price"],
+        "quality_extra_hashtags_allowed": "2"})
+    assert response.status_code in (200, 302)
+    policy = SafetyPolicy.objects.get(workspace=workspace)
+    assert policy.quality_disabled_checks == ["quality_language"]
+    assert policy.quality_fact_types == ["url", "price"] and policy.quality_extra_hashtags_allowed == 2
+    assert policy.quality_enabled
+    client.post(url("settings", workspace), {
+        "save_policy": "1", "toxicity_flag": form["toxicity_flag"].value(), "toxicity_block": form["toxicity_block"].value(),
+        "quality_checks": kept, "quality_fact_types": ["url", "price"], "quality_extra_hashtags_allowed": "2"})
+    assert SafetyPolicy.objects.get(workspace=workspace).quality_enabled is False

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from pressroom.accounts.models import Scope
-from pressroom.safety.models import HARM_CATEGORIES, banned_topics_problem
+from pressroom.safety.models import HARM_CATEGORIES, QUALITY_FACT_TYPES, banned_topics_problem
 
 JSON_HELP = "JSON."
 TUNING_FIELDS = ("variants", "seed")
@@ -353,6 +353,10 @@ class BrandVoiceForm(forms.Form):
     phrases_to_include = LinesField(required=False, help_text="Asked for in every text. One per line.")
 
 
+FACT_TYPE_LABELS = {"url": "Web addresses (URLs)", "email": "E-mail addresses", "price": "Prices",
+                    "percentage": "Percentages", "date": "Dates and years", "phone": "Phone numbers"}
+
+
 class SafetyPolicyForm(forms.Form):
     auto_approve = forms.BooleanField(required=False, help_text="Approve artifacts that pass screening without a reviewer.")
     banned_terms = LinesField(required=False, help_text="Blocked wherever they appear, obfuscated or not. One per line.")
@@ -373,9 +377,34 @@ class SafetyPolicyForm(forms.Form):
     )
     topic_threshold = _threshold_field("Banned-topic similarity", "Lower catches more (and flags more by mistake).",
                                        required=False)
+    quality_enabled = forms.BooleanField(required=False, label="Quality checks",
+                                         help_text="Flag unusable copy: placeholders, meta-text, loops, cut-off or empty fields, made-up facts.")
+    quality_checks = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Quality checks in use")
+    quality_fact_types = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Facts that must come from the brief",
+        choices=[(kind, FACT_TYPE_LABELS.get(kind, kind.capitalize())) for kind in QUALITY_FACT_TYPES],
+        help_text="A generated text naming one of these that the brief does not contain is flagged.")
+    quality_extra_hashtags_allowed = forms.IntegerField(required=False, min_value=0, max_value=30,
+                                                        label="Extra hashtags allowed",
+                                                        help_text="Hashtags a social post may add beyond those asked for.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quality_checks"].choices = [(name, _check_title(name)) for name in quality_check_names()]
 
     @classmethod
     def initial_from(cls, policy) -> dict[str, Any]:
+        return {**cls._safety_initial(policy), **cls._quality_initial(policy)}
+
+    @staticmethod
+    def _quality_initial(policy) -> dict[str, Any]:
+        return {"quality_enabled": policy.quality_enabled,
+                "quality_checks": [name for name in quality_check_names() if name not in policy.quality_disabled_checks],
+                "quality_fact_types": policy.quality_fact_types,
+                "quality_extra_hashtags_allowed": policy.quality_extra_hashtags_allowed}
+
+    @staticmethod
+    def _safety_initial(policy) -> dict[str, Any]:
         disclaimers = {key: "; ".join(v) if isinstance(v, list) else v for key, v in policy.required_disclaimers.items()}
         return {"auto_approve": policy.auto_approve, "banned_terms": policy.banned_terms,
                 "competitor_names": policy.competitor_names, "required_disclaimers": disclaimers,
@@ -403,7 +432,30 @@ class SafetyPolicyForm(forms.Form):
         for name in ("harm_flag", "harm_block"):
             if name in changed and data[name] is not None:
                 changes[f"{name}_thresholds"] = {category: data[name] for category in HARM_CATEGORIES}
+        return {**changes, **self._quality_changes(changed)}
+
+    def _quality_changes(self, changed: set[str]) -> dict[str, Any]:
+        data, changes = self.cleaned_data, {}
+        if "quality_enabled" in changed:
+            changes["quality_enabled"] = data["quality_enabled"]
+        if "quality_checks" in changed:
+            changes["quality_disabled_checks"] = [name for name in quality_check_names() if name not in data["quality_checks"]]
+        if "quality_fact_types" in changed:
+            changes["quality_fact_types"] = list(data["quality_fact_types"])
+        if "quality_extra_hashtags_allowed" in changed and data["quality_extra_hashtags_allowed"] is not None:
+            changes["quality_extra_hashtags_allowed"] = data["quality_extra_hashtags_allowed"]
         return changes
+
+
+def quality_check_names() -> list[str]:
+    from pressroom.safety.registry import stage_checks
+
+    return sorted(check.name for check in stage_checks("quality"))
+
+
+def _check_title(name: str) -> str:
+    """quality_unsupported_fact -> Unsupported fact."""
+    return name.removeprefix("quality_").replace("_", " ").capitalize()
 
 
 class PluginsForm(forms.Form):
