@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from pressroom.accounts.models import Scope
 from pressroom.api.serializers import ArtifactSerializer
+from pressroom.api.views import READ_CONTENT, NewestFirst
 from pressroom.campaigns.models import Campaign, CampaignSource
 from pressroom.campaigns.rows import decode_upload, rows_from_text, upload_format
 from pressroom.campaigns.selectors import (
@@ -26,9 +27,6 @@ from pressroom.campaigns.services import campaign_artifacts_approve, campaign_ca
 from pressroom.jobs.models import JobStatus
 from pressroom.jobs.validation import use_case_get
 from pressroom.usage.api import QUOTA_EXCEEDED_RESPONSE
-
-READ_CONTENT = ((Scope.CONTENT_READ,), (Scope.JOBS_WRITE,))
-
 
 class CampaignSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
@@ -80,13 +78,6 @@ class ByRow(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
-
-
-class NewestFirst(CursorPagination):
-    ordering = ("-created_at", "-pk")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

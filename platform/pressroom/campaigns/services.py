@@ -24,6 +24,7 @@ from pressroom.conf import pressroom_settings
 from pressroom.core.errors import InputInvalid, InvalidTransition
 from pressroom.jobs.dispatch import jobs_dispatch_many
 from pressroom.jobs.models import Artifact, ArtifactStatus, Job, JobDispatch, JobStatus
+from pressroom.jobs.services.jobs import job_priority_check
 from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins import UseCase
 from pressroom.plugins.selectors import use_case_check_offered
@@ -46,7 +47,7 @@ def campaign_create(
     transaction. Any invalid or blocked row refuses the whole campaign (CampaignRowsInvalid
     with the per-row report) and nothing is written."""
     access.require(Scope.JOBS_WRITE)
-    priority = _check_priority(pressroom_settings.CAMPAIGN_DEFAULT_PRIORITY if priority is None else priority)
+    priority = job_priority_check(pressroom_settings.CAMPAIGN_DEFAULT_PRIORITY if priority is None else priority)
     use_case = use_case_check_offered(workspace=access.workspace, use_case=use_case_get(use_case_key))
     name = _check_name(name) or f"{use_case.title}, {timezone.now():%Y-%m-%d %H:%M}"
     inputs = _validated_inputs(use_case, check_inline_rows(rows))
@@ -62,12 +63,6 @@ def campaign_create(
         _audit_creation(campaign, jobs, screenings, access)
         jobs_dispatch_many(jobs=jobs)
     return campaign
-
-
-def _check_priority(priority: Any) -> int:
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
-        raise InputInvalid("Invalid priority.", {"priority": ["Must be an integer from 0 to 9."]})
-    return priority
 
 
 def _check_name(name: Any) -> str:

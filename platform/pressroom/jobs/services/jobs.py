@@ -49,7 +49,7 @@ def _fingerprint(use_case_key: str, raw_input: Any, priority: int) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_priority(priority: Any) -> int:
+def job_priority_check(priority: Any) -> int:
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
         raise InputInvalid("Invalid priority.", {"priority": ["Must be an integer from 0 to 9."]})
     return priority
@@ -89,7 +89,7 @@ def job_create(
 
     access.require(Scope.JOBS_WRITE)
     workspace, actor, created_by = access.workspace, access.actor, access.user
-    priority = _check_priority(priority)
+    priority = job_priority_check(priority)
     use_case = use_case_check_offered(workspace=access.workspace, use_case=use_case_get(use_case_key))
     validated = job_input_validate(use_case=use_case, raw_input=input)
     fingerprint = _fingerprint(use_case.key, input, priority)
