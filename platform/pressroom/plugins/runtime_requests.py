@@ -20,10 +20,17 @@ class GenerateText:
     top_p: float = 1.0
     seeds: tuple[int, ...] = ()
     system_prompt: str | None = None
+    # A token budget per prompt (fields of different lengths in one request); empty:
+    # max_new_tokens for every prompt.
+    budgets: tuple[int, ...] = ()
+    # Generation of a prompt ends at the first of these strings (left out of the text).
+    stop: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.seeds and len(self.seeds) != len(self.prompts):
             raise ValueError("GenerateText needs one seed per prompt")
+        if self.budgets and len(self.budgets) != len(self.prompts):
+            raise ValueError("GenerateText needs one budget per prompt")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class ModelProvenance:
     batch_size: int = 1
     # Wall time of that whole call; each of its batch_size items used an equal share.
     call_seconds: float = 0.0
+    # What ran it: the engine ("transformers", "llama.cpp", "openai", ...), the server's
+    # address for an engine reached over HTTP, and the model id that engine reports.
+    engine: str = ""
+    endpoint: str = ""
+    model_id: str = ""
 
 
 @dataclass(frozen=True)

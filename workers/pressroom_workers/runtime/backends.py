@@ -5,18 +5,34 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-from pressroom_workers.runtime.sources import ResolvedSource
+from pressroom_workers.runtime.sources import ModelSpec, ResolvedSource, resolve_source
 
 
 @dataclass(frozen=True)
 class TextItem:
+    """One completion to write. It carries its own decoding settings, so items of any
+    temperature or budget share a model call; its seed alone decides its draws."""
+
     prompt: str
     system_prompt: str | None
     seed: int | None
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    # Generation ends at the first of these (not included in the text).
+    stop: tuple[str, ...] = ()
+
+
+class TextResult(NamedTuple):
+    text: str
+    new_tokens: int
+    prompt_tokens: int
+    # "stop": end of text or a stop sequence; "length": the token budget ran out.
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -35,11 +51,20 @@ def _never() -> bool:
 
 class Backend:
     task: ClassVar[str]
+    # Provenance: what runs the model; an HTTP engine's address and the model id it reports.
+    engine: ClassVar[str] = ""
+    endpoint: str = ""
+    model_id: str = ""
 
     def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
         self.resolved = resolved
         self.device = device
         self.dtype = dtype
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, device: torch.device, dtype: torch.dtype) -> Backend:
+        """Load the alias's model; an engine that reaches a server, not files, overrides this."""
+        return cls(resolve_source(spec), device, dtype)
 
     def run(self, items: list[Any], params: dict[str, Any], should_stop: StopCheck = _never) -> list[Any]:
         """`should_stop` is asked between decoding steps (text) or denoising steps (images):
@@ -61,6 +86,7 @@ class TextGenerationBackend(Backend):
     """Causal LM through transformers: chat template, left-padded batched generate."""
 
     task = "text-generation"
+    engine = "transformers"
 
     def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
         super().__init__(resolved, device, dtype)
@@ -115,6 +141,7 @@ class TextToImageBackend(Backend):
     """diffusers pipeline; one call per group of equal size, steps and guidance."""
 
     task = "text-to-image"
+    engine = "diffusers"
 
     def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
         super().__init__(resolved, device, dtype)
@@ -157,6 +184,7 @@ def _png_bytes(image: Any) -> bytes:
 
 class SentenceEmbeddingBackend(Backend):
     task = "sentence-embedding"
+    engine = "sentence-transformers"
 
     def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype) -> None:
         super().__init__(resolved, device, dtype)

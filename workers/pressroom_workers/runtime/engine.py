@@ -22,7 +22,8 @@ from pressroom.plugins import (
 )
 from pressroom.usage.metering import call_share
 
-from pressroom_workers.runtime.backends import BACKENDS, Backend, ImageItem, TextItem
+from pressroom_workers.runtime.backends import Backend, ImageItem, TextItem, TextResult
+from pressroom_workers.runtime.engines import backend_class
 from pressroom_workers.runtime.device import (
     is_out_of_memory,
     pick_device,
@@ -32,7 +33,6 @@ from pressroom_workers.runtime.device import (
 from pressroom_workers.runtime.sources import (
     ModelNotAvailable,
     ModelSpec,
-    resolve_source,
 )
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ class LoadedModel:
             batch_id=batch_id,
             batch_size=batch_size,
             call_seconds=call_seconds,
+            engine=self.backend.engine,
+            endpoint=self.backend.endpoint,
+            model_id=self.backend.model_id,
         )
 
 
@@ -100,23 +103,22 @@ class _Group:
     items: list[_Item] = field(default_factory=list)
 
 
-def _text_group_params(request: GenerateText, seed: int | None) -> dict[str, Any]:
-    params = {"max_new_tokens": request.max_new_tokens, "temperature": request.temperature, "top_p": request.top_p}
-    if request.temperature > 0:
-        # Sampling draws from one RNG per call: a sampled item gets a call of its own so
-        # its seed alone decides its output, whatever else is queued.
-        params["seed"] = seed
-    return params
+def _text_items(request: GenerateText) -> list[TextItem]:
+    """Each prompt with its own seed, budget and decoding settings: text items of any
+    settings share a model call, since every row samples from its own generator."""
+    seeds = request.seeds or (None,) * len(request.prompts)
+    budgets = request.budgets or (request.max_new_tokens,) * len(request.prompts)
+    return [
+        TextItem(prompt, request.system_prompt, seed, max_new_tokens=budget, temperature=request.temperature,
+                 top_p=request.top_p, stop=request.stop)
+        for prompt, seed, budget in zip(request.prompts, seeds, budgets)
+    ]
 
 
 def _expand(request: RuntimeRequest) -> list[tuple[str, dict[str, Any], Any]]:
     """(alias, group params, payload) for every item of a request."""
     if isinstance(request, GenerateText):
-        seeds = request.seeds or (None,) * len(request.prompts)
-        return [
-            (request.model, _text_group_params(request, seed), TextItem(prompt, request.system_prompt, seed))
-            for prompt, seed in zip(request.prompts, seeds)
-        ]
+        return [(request.model, {}, item) for item in _text_items(request)]
     if isinstance(request, GenerateImages):
         params = {
             "width": request.width,
@@ -144,14 +146,12 @@ class ModelRuntime:
     # -- models --------------------------------------------------------------
     def _load(self, alias: str) -> LoadedModel:
         spec = ModelSpec.from_settings(alias)
-        if spec.task not in BACKENDS:
-            raise ModelNotAvailable(f"Model {alias!r} has unknown task {spec.task!r} (known: {', '.join(BACKENDS)})")
         started = time.perf_counter()
-        resolved = resolve_source(spec)
         device = pick_device(spec.device)
-        backend = BACKENDS[spec.task](resolved, device, pick_dtype(spec.dtype, device))
+        backend = backend_class(spec, device).from_spec(spec, device, pick_dtype(spec.dtype, device))
         seconds = time.perf_counter() - started
-        logger.info("Loaded model %s from %s on %s in %.1fs", alias, resolved.source, device, seconds)
+        logger.info("Loaded model %s from %s with %s on %s in %.1fs",
+                    alias, backend.resolved.source, backend.engine, device, seconds)
         return LoadedModel(spec=spec, backend=backend, load_seconds=seconds)
 
     def model(self, alias: str) -> LoadedModel:
@@ -236,26 +236,30 @@ class ModelRuntime:
             outputs[(item.request_index, item.position)] = result
             provenances[(item.request_index, item.position)] = provenance
 
+    @staticmethod
+    def _text_output(request: GenerateText, item: TextItem, result: TextResult, provenance: ModelProvenance) -> TextOutput:
+        return TextOutput(
+            text=result.text,
+            new_tokens=result.new_tokens,
+            prompt_tokens=result.prompt_tokens,
+            seed=item.seed,
+            params={
+                "max_new_tokens": item.max_new_tokens,
+                "temperature": item.temperature,
+                "top_p": item.top_p,
+                "system_prompt": request.system_prompt,
+                "prompt": item.prompt,
+                "new_tokens": result.new_tokens,
+                "finish_reason": result.finish_reason,
+                **({"stop": list(item.stop)} if item.stop else {}),
+            },
+            provenance=provenance,
+        )
+
     def _assemble(self, request: RuntimeRequest, index: int, outputs: dict, provenances: dict) -> Any:
         if isinstance(request, GenerateText):
-            return [
-                TextOutput(
-                    text=outputs[(index, position)][0],
-                    new_tokens=outputs[(index, position)][1],
-                    prompt_tokens=outputs[(index, position)][2],
-                    seed=request.seeds[position] if request.seeds else None,
-                    params={
-                        "max_new_tokens": request.max_new_tokens,
-                        "temperature": request.temperature,
-                        "top_p": request.top_p,
-                        "system_prompt": request.system_prompt,
-                        "prompt": prompt,
-                        "new_tokens": outputs[(index, position)][1],
-                    },
-                    provenance=provenances[(index, position)],
-                )
-                for position, prompt in enumerate(request.prompts)
-            ]
+            return [self._text_output(request, item, outputs[(index, position)], provenances[(index, position)])
+                    for position, item in enumerate(_text_items(request))]
         if isinstance(request, GenerateImages):
             return [
                 ImageOutput(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ class ModelSpec:
     revision: str | None = None
     dtype: str = "auto"
     device: str = "auto"
+    # Which engine serves a text model: "auto", "transformers", "llama.cpp" or "openai".
+    engine: str = "auto"
+    # The rest of the alias's settings (an engine's own: base_url, api_key, n_ctx, ...).
+    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def from_settings(cls, alias: str) -> ModelSpec:
@@ -39,6 +43,8 @@ class ModelSpec:
             revision=config.get("revision"),
             dtype=config.get("dtype", "auto"),
             device=config.get("device", pressroom_settings.DEVICE),
+            engine=config.get("engine", "auto"),
+            options=dict(config),
         )
 
 
@@ -86,14 +92,25 @@ def _resolve_hub(spec: ModelSpec) -> ResolvedSource:
     return ResolvedSource(path=folder, source=spec.source, revision=folder.name, placeholder=False)
 
 
+def local_folder(spec: ModelSpec) -> Path | None:
+    """The alias's local model folder, if its source names one that exists."""
+    return next((candidate for candidate in _local_candidates(spec.source) if candidate.is_dir()), None)
+
+
+def gguf_file(folder: Path) -> Path | None:
+    """The GGUF weights in a model folder (llama.cpp's format), if there is exactly one."""
+    found = sorted(folder.glob("*.gguf"))
+    return found[0] if len(found) == 1 else None
+
+
 def resolve_source(spec: ModelSpec) -> ResolvedSource:
-    for candidate in _local_candidates(spec.source):
-        if candidate.is_dir():
-            marker = _read_marker(candidate)
-            return ResolvedSource(
-                path=candidate.resolve(),
-                source=str(candidate.resolve()),
-                revision=spec.revision or weights_sha256(candidate),
-                placeholder=bool(marker.get("placeholder", False)),
-            )
+    candidate = local_folder(spec)
+    if candidate is not None:
+        marker = _read_marker(candidate)
+        return ResolvedSource(
+            path=candidate.resolve(),
+            source=str(candidate.resolve()),
+            revision=spec.revision or weights_sha256(candidate),
+            placeholder=bool(marker.get("placeholder", False)),
+        )
     return _resolve_hub(spec)

@@ -241,6 +241,7 @@ def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
             "batch_id": provenance.batch_id,
             "batch_size": provenance.batch_size,
             "call_seconds": provenance.call_seconds,
+            **{key: value for key in ("engine", "endpoint", "model_id") if (value := getattr(provenance, key))},
         },
         seed=draft.seed,
     )
