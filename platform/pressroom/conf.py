@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     # BATCH_WAIT_SECONDS, run together; model calls group compatible requests.
     "BATCH_SIZE": 8,
     "BATCH_WAIT_SECONDS": 0.25,
+    # Batches the text worker runs at once (a thread pool). An engine that batches
+    # continuously (llama.cpp, openai) merges them at every decoding step, so a job that
+    # arrives mid-batch starts at the next step; other engines take one call at a time.
+    "TEXT_WORKER_THREADS": 4,
     # "auto" picks CUDA (half precision) when present, else CPU.
     "DEVICE": "auto",
     "LIMITS": {

@@ -237,6 +237,7 @@ PRESSROOM = {
     "MODEL_ROOT": env("PRESSROOM_MODEL_ROOT", default=str(VAR_DIR / "models")),
     "BATCH_SIZE": env.int("PRESSROOM_BATCH_SIZE", default=8),
     "BATCH_WAIT_SECONDS": env.float("PRESSROOM_BATCH_WAIT_SECONDS", default=0.25),
+    "TEXT_WORKER_THREADS": env.int("PRESSROOM_TEXT_WORKER_THREADS", default=4),
     "DEVICE": env("PRESSROOM_DEVICE", default="auto"),
     "WEBHOOK_ALLOW_PRIVATE": env.bool("PRESSROOM_WEBHOOK_ALLOW_PRIVATE", default=False),
     "WEBHOOK_BACKOFF_SECONDS": env.float("PRESSROOM_WEBHOOK_BACKOFF_SECONDS", default=10),

@@ -181,10 +181,9 @@ class JobBatchExecutor:
             runs = self._screen_inputs(runs)
             while live := [run for run in runs if run.waiting]:
                 watch = CancellationWatch([run.job.pk for run in live])
-                calls_before = len(self.runtime.calls)
                 results = self.runtime.execute([run.pending for run in live], cancelled=watch.cancelled_indexes)
-                record_image_timings(self.runtime.calls[calls_before:])
-                record_model_step(self.runtime.calls[calls_before:], results)
+                record_image_timings(self.runtime.last_calls)
+                record_model_step(self.runtime.last_calls, results)
                 stopped_mid_call = watch.cancelled_indexes(fresh=True)
                 for index, (run, result) in enumerate(zip(live, results)):
                     run.usage.add(usage_of_result(result))  # spent, even when the output is dropped

@@ -33,9 +33,12 @@ def wait_for(condition: Callable[[], object], *, timeout: float, interval: float
 
 
 class WorkerProcess:
-    def __init__(self, name: str, log_dir: Path, *, queues: str = "gpu.text,gpu.image,cpu", **env: str) -> None:
+    def __init__(self, name: str, log_dir: Path, *, queues: str = "gpu.text,gpu.image,cpu", threads: int = 0,
+                 **env: str) -> None:
         self.name = name
         self.queues = queues
+        # 0: prefork with one pool process; N: a thread pool of N (as runplatform's text worker).
+        self.pool = ["--concurrency", str(threads), "--pool", "threads"] if threads else ["--concurrency", "1", "--pool", "prefork"]
         self.log_path = log_dir / f"{name}.log"
         self.env = {
             **os.environ,
@@ -53,7 +56,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker",
-             "-Q", self.queues, "--concurrency", "1", "--pool", "prefork",
+             "-Q", self.queues, *self.pool,
              "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -80,6 +80,9 @@ class ModelProvenance:
     engine: str = ""
     endpoint: str = ""
     model_id: str = ""
+    # This output's own share of model time, where the engine measures it per item
+    # (continuous batching: items join and leave a running call); else call_seconds shared.
+    model_seconds: float | None = None
 
 
 @dataclass(frozen=True)

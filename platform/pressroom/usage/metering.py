@@ -33,6 +33,8 @@ class Usage:
 def call_share(provenance: ModelProvenance | None) -> float:
     """One item's share of its model call: the call's measured wall time split evenly over
     the items it served (items of one call are padded to the same length or step count)."""
+    if provenance is not None and provenance.model_seconds is not None:
+        return provenance.model_seconds
     if provenance is None or provenance.batch_size <= 0:
         return 0.0
     return provenance.call_seconds / provenance.batch_size

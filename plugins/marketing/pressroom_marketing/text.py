@@ -39,6 +39,8 @@ class Field:
     value: str = ""
     regenerated: bool = False
     trimmed: bool = False
+    # The model ran out of budget mid-sentence and nothing whole was left.
+    cut: bool = False
     # Required disclaimers written into this field, and whether its text was cut for them.
     disclaimers_added: list[str] = field(default_factory=list)
     shortened_for_disclaimers: bool = False
@@ -46,35 +48,85 @@ class Field:
 
     @property
     def over(self) -> bool:
-        return len(self.value) > self.limit or not self.value
+        return self.over_with(self.value)
+
+    def over_with(self, value: str) -> bool:
+        return len(value) > self.limit or not value
+
+
+# Tokens per character limit: small models write about 3.5 characters per token in
+# English copy; the slack lets a line end on its own instead of at the budget.
+CHARS_PER_TOKEN = 3.0
+BUDGET_SLACK_TOKENS = 8
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+
+
+def token_budget(limit: int, cap: int) -> int:
+    """The new-token budget of a field with a `limit`-character answer."""
+    return max(4, min(cap, int(limit / CHARS_PER_TOKEN) + BUDGET_SLACK_TOKENS))
+
+
+def complete_sentences(text: str) -> str:
+    """The text up to its last sentence end: what survives of a cut-off answer ("" if no
+    sentence was finished)."""
+    ends = [match.end() for match in SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].rstrip() if ends else ""
+
+
+def _settle(item: Field, output: TextOutput) -> None:
+    """Take an output for a field; one that ran out of budget keeps its whole sentences."""
+    value = clean_line(output.text, single_line=item.single_line)
+    item.outputs = item.outputs + [output]
+    if output.params.get("finish_reason") == "length":
+        kept = complete_sentences(value)
+        item.cut = not kept
+        value = kept or value
+    else:
+        item.cut = False
+    if not item.value or not item.over_with(value) or len(value) < len(item.value):
+        item.value = value
 
 
 def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperature: float, max_new_tokens: int = 96):
-    """Generate every field in one request; regenerate the over-long ones once with a
-    stricter instruction; trim what is still too long at a word boundary.
+    """Generate every field in one request, each with a token budget from its character
+    limit, single-line fields stopping at their first line; regenerate once, with a
+    stricter instruction, the fields that came out too long, empty or cut mid-sentence;
+    trim what is still too long at a sentence or word boundary.
     A sub-generator: `yield from write_fields(...)` inside a use case's run."""
-    outputs = yield GenerateText(
-        prompts=tuple(f.prompt for f in fields), system_prompt=system_prompt, max_new_tokens=max_new_tokens,
-        temperature=temperature, seeds=tuple(seed + i for i in range(len(fields))),
-    )
+    outputs = yield _request(fields, [f.prompt for f in fields], system_prompt, seed, temperature, max_new_tokens)
     for item, output in zip(fields, outputs):
-        item.value, item.outputs = clean_line(output.text, single_line=item.single_line), [output]
-    retry = [f for f in fields if f.over]
+        _settle(item, output)
+    retry = [f for f in fields if f.over or f.cut]
     if retry:
-        outputs = yield GenerateText(
-            prompts=tuple(f"{f.prompt}\nAnswer in at most {f.limit} characters. Reply with the text only." for f in retry),
-            system_prompt=system_prompt, max_new_tokens=max_new_tokens, temperature=temperature,
-            seeds=tuple(seed + 1000 + i for i in range(len(retry))),
+        outputs = yield _request(
+            retry, [f"{f.prompt}\nAnswer in at most {f.limit} characters, as complete sentences or one phrase. "
+                    "Reply with the text only." for f in retry],
+            system_prompt, seed + 1000, temperature, max_new_tokens,
         )
         for item, output in zip(retry, outputs):
-            candidate = clean_line(output.text, single_line=item.single_line)
-            item.regenerated, item.outputs = True, item.outputs + [output]
-            if candidate and (len(candidate) <= item.limit or len(candidate) < len(item.value) or not item.value):
-                item.value = candidate
+            item.regenerated = True
+            _settle(item, output)
     for item in fields:
         if len(item.value) > item.limit:
-            item.value, item.trimmed = trim_at_word_boundary(item.value, item.limit), True
+            item.value, item.trimmed = trim_at_sentence_or_word(item.value, item.limit), True
     return fields
+
+
+def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: int, temperature: float,
+             cap: int) -> GenerateText:
+    single_line = all(f.single_line for f in fields)
+    return GenerateText(
+        prompts=tuple(prompts), system_prompt=system_prompt, max_new_tokens=cap, temperature=temperature,
+        seeds=tuple(seed + i for i in range(len(fields))),
+        budgets=tuple(token_budget(f.limit, cap) for f in fields),
+        stop=("\n",) if single_line else ("\n\n\n",),
+    )
+
+
+def trim_at_sentence_or_word(text: str, limit: int) -> str:
+    """Whole sentences when one ends within the limit, else whole words."""
+    within = complete_sentences(text[:limit])
+    return within if within and len(within) >= limit // 3 else trim_at_word_boundary(text, limit)
 
 
 def add_disclaimers(fields: list[Field], name: str, disclaimers: tuple[str, ...]) -> list[Field]:

@@ -16,9 +16,10 @@ BUILDERS: dict[str, Callable[[Path], dict]] = {
     "all-minilm-l6-v2": build_minilm,
     "tiny-sd-placeholder": build_tiny_sd,
 }
-# Raised when a builder starts producing more (MiniLM gained its ONNX encoder in 2), so a
-# folder built by an older Pressroom is rebuilt instead of being taken as complete.
-BUILD_REVISIONS: dict[str, int] = {"all-minilm-l6-v2": 2}
+# Raised when a builder starts producing more (MiniLM gained its ONNX encoder in 2,
+# SmolLM2 its GGUF for llama.cpp in 2), so a folder built by an older Pressroom is
+# rebuilt instead of being taken as complete.
+BUILD_REVISIONS: dict[str, int] = {"all-minilm-l6-v2": 2, "smollm2-135m-instruct": 2}
 
 
 def _is_complete(target: Path, name: str) -> bool:

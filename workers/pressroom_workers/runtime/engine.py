@@ -2,6 +2,7 @@
 that can share a model call, runs each group in chunks, and hands results back."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -59,6 +60,9 @@ class LoadedModel:
     spec: ModelSpec
     backend: Backend
     load_seconds: float
+    # Engines that schedule their own work (llama.cpp, openai) take calls from many
+    # threads at once; the others run one call at a time.
+    call_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def provenance(self, batch_id: str, batch_size: int, call_seconds: float) -> ModelProvenance:
         resolved = self.backend.resolved
@@ -94,6 +98,16 @@ class ModelCall:
     seconds: float
     params: dict = field(default_factory=dict)
     device: str = ""
+
+
+@dataclass
+class _Execution:
+    """One `execute`: its cancellation check, its results, and the model calls it made."""
+
+    cancelled: Callable[[], set[int]]
+    outputs: dict[tuple[int, int], Any] = field(default_factory=dict)
+    provenances: dict[tuple[int, int], ModelProvenance] = field(default_factory=dict)
+    calls: list[ModelCall] = field(default_factory=list)
 
 
 @dataclass
@@ -135,13 +149,22 @@ def _expand(request: RuntimeRequest) -> list[tuple[str, dict[str, Any], Any]]:
     raise RequestFailed(f"Unknown runtime request {type(request).__name__}")
 
 
+def _own_share(provenance: ModelProvenance, result: Any) -> ModelProvenance:
+    """An engine that batches continuously measures each item's time and batch itself."""
+    if not isinstance(result, TextResult) or result.model_seconds is None:
+        return provenance
+    return dataclasses.replace(provenance, model_seconds=result.model_seconds,
+                               batch_size=result.batch_size or provenance.batch_size)
+
+
 class ModelRuntime:
     def __init__(self, loader: Callable[[str], LoadedModel] | None = None) -> None:
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
         self._loader = loader or self._load
         self.calls: list[ModelCall] = []
-        self._cancelled: Callable[[], set[int]] = lambda: set()
+        # Several executor threads may share the runtime: each sees its own last calls.
+        self._local = threading.local()
 
     # -- models --------------------------------------------------------------
     def _load(self, alias: str) -> LoadedModel:
@@ -171,13 +194,12 @@ class ModelRuntime:
 
         `cancelled` names the requests whose jobs asked to stop; a model call is abandoned
         between steps once every request in it is cancelled (others in the call keep it going)."""
-        self._cancelled = cancelled or (lambda: set())
+        state = _Execution(cancelled or (lambda: set()))
+        self._local.calls = state.calls
         groups, failures = self._group(requests)
-        outputs: dict[tuple[int, int], Any] = {}
-        provenances: dict[tuple[int, int], ModelProvenance] = {}
         for group in groups.values():
             try:
-                self._run_group(group, outputs, provenances)
+                self._run_group(group, state)
             except Exception as error:  # noqa: BLE001 - reported per request, never swallowed
                 failure = error if isinstance(error, RequestFailed) else RequestFailed(f"{type(error).__name__}: {error}")
                 if isinstance(error, ModelNotAvailable):
@@ -186,9 +208,14 @@ class ModelRuntime:
                 for item in group.items:
                     failures[item.request_index] = failure
         return [
-            failures.get(index) or self._assemble(request, index, outputs, provenances)
+            failures.get(index) or self._assemble(request, index, state.outputs, state.provenances)
             for index, request in enumerate(requests)
         ]
+
+    @property
+    def last_calls(self) -> list[ModelCall]:
+        """The model calls of this thread's latest `execute`."""
+        return list(getattr(self._local, "calls", []))
 
     def _group(self, requests: Sequence[RuntimeRequest]) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
         groups: dict[Any, _Group] = {}
@@ -204,18 +231,25 @@ class ModelRuntime:
                 groups.setdefault(key, _Group(alias, params)).items.append(_Item(index, position, payload))
         return groups, failures
 
-    def _run_group(self, group: _Group, outputs: dict, provenances: dict) -> None:
+    def _run_group(self, group: _Group, state: _Execution) -> None:
         model = self.model(group.alias)
         chunk = MAX_ITEMS_PER_CALL.get(model.spec.task, 8)
         for start in range(0, len(group.items), chunk):
-            self._run_chunk(model, group.params, group.items[start : start + chunk], outputs, provenances)
+            self._run_chunk(model, group.params, group.items[start : start + chunk], state)
 
-    def _run_chunk(self, model: LoadedModel, params: dict, items: list[_Item], outputs: dict, provenances: dict) -> None:
+    def _call(self, model: LoadedModel, params: dict, items: list[_Item], state: _Execution) -> list[Any]:
+        indexes = {item.request_index for item in items}
+        payloads = [item.payload for item in items]
+        stop = lambda: indexes <= state.cancelled()  # noqa: E731
+        if model.backend.concurrent:
+            return model.backend.run(payloads, params, should_stop=stop)
+        with model.call_lock:
+            return model.backend.run(payloads, params, should_stop=stop)
+
+    def _run_chunk(self, model: LoadedModel, params: dict, items: list[_Item], state: _Execution) -> None:
         try:
             started = time.perf_counter()
-            indexes = {item.request_index for item in items}
-            results = model.backend.run([item.payload for item in items], params,
-                                        should_stop=lambda: indexes <= self._cancelled())
+            results = self._call(model, params, items, state)
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
@@ -225,16 +259,18 @@ class ModelRuntime:
             # Out of device memory: halve the batch and try again.
             middle = len(items) // 2
             logger.warning("Out of memory with %d items on %s; splitting", len(items), model.spec.alias)
-            self._run_chunk(model, params, items[:middle], outputs, provenances)
-            self._run_chunk(model, params, items[middle:], outputs, provenances)
+            self._run_chunk(model, params, items[:middle], state)
+            self._run_chunk(model, params, items[middle:], state)
             return
         seconds = time.perf_counter() - started
-        self.calls.append(ModelCall(model.spec.alias, len(items), seconds, dict(params), str(model.backend.device)))
+        call = ModelCall(model.spec.alias, len(items), seconds, dict(params), str(model.backend.device))
+        self.calls.append(call)
+        state.calls.append(call)
         # The call's measured time goes with its outputs: the usage ledger shares it out.
         provenance = model.provenance(batch_id=uuid.uuid4().hex, batch_size=len(items), call_seconds=seconds)
         for item, result in zip(items, results):
-            outputs[(item.request_index, item.position)] = result
-            provenances[(item.request_index, item.position)] = provenance
+            state.outputs[(item.request_index, item.position)] = result
+            state.provenances[(item.request_index, item.position)] = _own_share(provenance, result)
 
     @staticmethod
     def _text_output(request: GenerateText, item: TextItem, result: TextResult, provenance: ModelProvenance) -> TextOutput:

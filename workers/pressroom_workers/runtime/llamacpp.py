@@ -1,0 +1,298 @@
+"""llama.cpp engine: a GGUF model in process (llama-cpp-python's low-level API), decoding
+many sequences at once with step-level admission (continuous batching).
+
+One scheduler thread owns the llama.cpp context. Callers (any number of executor
+threads) hand it sequences and wait. At every decoding step the scheduler admits waiting
+sequences (their prompts are evaluated in the same llama_decode call as the next token of
+every running sequence), so a job that arrives while a long batch is decoding starts at
+the next step instead of after the batch. Each sequence has its own KV stream and samples
+from its own seeded generator: its text depends on its prompt and seed only.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pressroom_workers.runtime.backends import Backend, StopCheck, TextItem, TextResult, _never
+from pressroom_workers.runtime.sampling import RowSampler
+from pressroom_workers.runtime.sources import ModelNotAvailable, ModelSpec, ResolvedSource, gguf_file, resolve_source
+
+logger = logging.getLogger(__name__)
+
+# Sequences decoded together, and the context each one may fill (prompt + output).
+DEFAULT_MAX_SEQUENCES = 16
+DEFAULT_SEQUENCE_CONTEXT = 1024
+
+
+class SequenceFailed(RuntimeError):
+    pass
+
+
+@dataclass(eq=False)
+class _Sequence:
+    item: TextItem
+    prompt: list[int]
+    budget: int
+    sampler: RowSampler
+    should_stop: StopCheck
+    seq_id: int = -1
+    position: int = 0
+    generated: list[int] = field(default_factory=list)
+    pieces: list[bytes] = field(default_factory=list)
+    finish_reason: str = ""
+    text: str = ""
+    # This sequence's share of the model's time: each step's wall time split over the
+    # sequences it served. And the most sequences it shared a step with.
+    model_seconds: float = 0.0
+    peak_batch: int = 0
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def prefilled(self) -> bool:
+        return self.position > 0
+
+
+class LlamaCppEngine(Backend):
+    task = "text-generation"
+    engine = "llama.cpp"
+    concurrent = True
+
+    def __init__(self, resolved: ResolvedSource, device: torch.device, dtype: torch.dtype,
+                 options: dict[str, Any] | None = None) -> None:
+        super().__init__(resolved, device, dtype)
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self._ll = llama_cpp
+        options = options or {}
+        path = resolved.path if resolved.path.suffix == ".gguf" else gguf_file(resolved.path)
+        if path is None:
+            raise ModelNotAvailable(f"No single .gguf file in {resolved.path} for the llama.cpp engine")
+        self.gguf = path
+        self.max_sequences = int(options.get("max_sequences", DEFAULT_MAX_SEQUENCES))
+        self.sequence_context = int(options.get("sequence_context", DEFAULT_SEQUENCE_CONTEXT))
+        threads = int(options.get("n_threads") or os.cpu_count() or 1)
+        self._options = options
+        # llama.cpp prints its loading report through this logger: errors only, unless asked.
+        logging.getLogger("llama-cpp-python").setLevel(logging.DEBUG if options.get("verbose") else logging.ERROR)
+        llama_cpp.llama_backend_init()
+        model_params = llama_cpp.llama_model_default_params()
+        self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), model_params)
+        if not self._model:
+            raise ModelNotAvailable(f"llama.cpp could not load {path}")
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        self.n_batch = max(self.sequence_context, 512)
+        self._ctx = llama_cpp.llama_init_from_model(self._model, self._context_params(threads))
+        if not self._ctx:
+            raise ModelNotAvailable(f"llama.cpp could not create a context for {path}")
+        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        metadata = self._metadata()
+        self.model_id = metadata.get("general.name", path.stem)
+        self._formatter = self._chat_formatter(Jinja2ChatFormatter, metadata)
+        self._piece_buffer = ctypes.create_string_buffer(256)
+        self._waiting: deque[_Sequence] = deque()
+        self._free_ids = list(range(self.max_sequences))
+        self._active: list[_Sequence] = []
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._serve, name="pressroom-llamacpp", daemon=True)
+        self._thread.start()
+        # Read by tests and the benchmark: decoding steps run, and the most sequences in one.
+        self.steps = 0
+        self.peak_batch = 0
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, device: torch.device, dtype: torch.dtype) -> LlamaCppEngine:
+        return cls(resolve_source(spec), device, dtype, options=spec.options)
+
+    # -- loading -------------------------------------------------------------
+    def _context_params(self, threads: int) -> Any:
+        params = self._ll.llama_context_default_params()
+        params.n_seq_max = self.max_sequences
+        # A KV stream per sequence: a sequence's attention never depends on the others'
+        # cells, so its numbers (and its text) are the same alone or in a crowd.
+        params.kv_unified = bool(self._options.get("kv_unified", False))
+        params.flash_attn_type = {"auto": -1, "off": 0, "on": 1}[self._options.get("flash_attn", "auto")]
+        params.n_ctx = self.max_sequences * self.sequence_context
+        params.n_batch = self.n_batch
+        params.n_ubatch = min(self.n_batch, 512)
+        params.n_threads = params.n_threads_batch = threads
+        params.no_perf = True
+        return params
+
+    def _metadata(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        buffer = ctypes.create_string_buffer(1 << 16)
+        for index in range(self._ll.llama_model_meta_count(self._model)):
+            self._ll.llama_model_meta_key_by_index(self._model, index, buffer, len(buffer))
+            key = buffer.value.decode("utf-8", "replace")
+            self._ll.llama_model_meta_val_str_by_index(self._model, index, buffer, len(buffer))
+            values[key] = buffer.value.decode("utf-8", "replace")
+        return values
+
+    def _chat_formatter(self, formatter_class: Any, metadata: dict[str, str]) -> Any:
+        template = metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        return formatter_class(template=template, eos_token=self._token_text(self._ll.llama_vocab_eos(self._vocab)),
+                               bos_token=self._token_text(self._ll.llama_vocab_bos(self._vocab)))
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._ll.llama_vocab_get_text(self._vocab, token).decode("utf-8", "replace")
+
+    # -- prompts and tokens --------------------------------------------------
+    def _render(self, item: TextItem) -> str:
+        if self._formatter is None:
+            return f"{item.system_prompt}\n\n{item.prompt}" if item.system_prompt else item.prompt
+        messages = [{"role": "system", "content": item.system_prompt}] if item.system_prompt else []
+        messages.append({"role": "user", "content": item.prompt})
+        return self._formatter(messages=messages).prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        data = text.encode("utf-8")
+        capacity = len(data) + 8
+        tokens = (self._ll.llama_token * capacity)()
+        count = self._ll.llama_tokenize(self._vocab, data, len(data), tokens, capacity,
+                                        self._ll.llama_vocab_get_add_bos(self._vocab), True)
+        if count < 0:
+            raise SequenceFailed(f"Could not tokenize a prompt of {len(data)} bytes")
+        return list(tokens[:count])
+
+    def _piece(self, token: int) -> bytes:
+        size = self._ll.llama_token_to_piece(self._vocab, token, self._piece_buffer, len(self._piece_buffer), 0, False)
+        return self._piece_buffer.raw[:max(size, 0)]
+
+    # -- the caller's side ---------------------------------------------------
+    def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[TextResult]:
+        sequences = [self._sequence(item, should_stop) for item in items]
+        with self._wake:
+            self._waiting.extend(sequences)
+            self._wake.notify()
+        for sequence in sequences:
+            sequence.done.wait()
+        failed = next((s.error for s in sequences if s.error is not None), None)
+        if failed is not None:
+            raise SequenceFailed(str(failed)) from failed
+        return [TextResult(s.text, len(s.generated), len(s.prompt), s.finish_reason, s.model_seconds, s.peak_batch)
+                for s in sequences]
+
+    def _sequence(self, item: TextItem, should_stop: StopCheck) -> _Sequence:
+        prompt = self.tokenize(self._render(item))
+        room = self.sequence_context - len(prompt)
+        if room < 1:
+            raise SequenceFailed(
+                f"The prompt is {len(prompt)} tokens; this engine's sequence context is {self.sequence_context} "
+                "(raise `sequence_context` in the model's settings)"
+            )
+        return _Sequence(item=item, prompt=prompt, budget=max(1, min(item.max_new_tokens, room)),
+                         sampler=RowSampler(item.seed, item.temperature, item.top_p), should_stop=should_stop)
+
+    # -- the scheduler -------------------------------------------------------
+    def _serve(self) -> None:
+        while True:
+            with self._wake:
+                while not self._waiting and not self._active:
+                    self._wake.wait()
+                self._admit()
+            try:
+                self._step()
+            except Exception as error:  # noqa: BLE001 - every sequence in the step learns of it
+                logger.exception("llama.cpp step failed")
+                for sequence in list(self._active):
+                    sequence.error = error
+                    self._retire(sequence, "error")
+
+    def _admit(self) -> None:
+        """Move waiting sequences into free slots while their prompts fit this step."""
+        tokens = len(self._active)
+        while self._waiting and self._free_ids:
+            upcoming = self._waiting[0]
+            if self._active and tokens + len(upcoming.prompt) > self.n_batch:
+                break
+            sequence = self._waiting.popleft()
+            sequence.seq_id = self._free_ids.pop(0)
+            self._active.append(sequence)
+            tokens += len(sequence.prompt)
+
+    def _step(self) -> None:
+        self._drop_cancelled()
+        if not self._active:
+            return
+        logits_rows = self._fill_batch()
+        started = time.perf_counter()
+        code = self._ll.llama_decode(self._ctx, self._batch)
+        if code != 0:
+            raise SequenceFailed(f"llama_decode returned {code}")
+        self._sample(logits_rows, time.perf_counter() - started)
+
+    def _drop_cancelled(self) -> None:
+        for sequence in list(self._active):
+            if sequence.should_stop():
+                self._retire(sequence, "cancelled")
+
+    def _fill_batch(self) -> list[tuple[_Sequence, int]]:
+        batch = self._batch
+        count = 0
+        rows = []
+        for sequence in self._active:
+            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt
+            for offset, token in enumerate(tokens):
+                batch.token[count] = token
+                batch.pos[count] = sequence.position + offset
+                batch.n_seq_id[count] = 1
+                batch.seq_id[count][0] = sequence.seq_id
+                batch.logits[count] = offset == len(tokens) - 1
+                count += 1
+            sequence.position += len(tokens)
+            rows.append((sequence, count - 1))
+        batch.n_tokens = count
+        return rows
+
+    def _sample(self, rows: list[tuple[_Sequence, int]], seconds: float) -> None:
+        self.steps += 1
+        self.peak_batch = max(self.peak_batch, len(rows))
+        for sequence, row in rows:
+            sequence.model_seconds += seconds / len(rows)
+            sequence.peak_batch = max(sequence.peak_batch, len(rows))
+            pointer = self._ll.llama_get_logits_ith(self._ctx, row)
+            token = sequence.sampler.pick(np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)))
+            self._accept(sequence, token)
+
+    def _accept(self, sequence: _Sequence, token: int) -> None:
+        if self._ll.llama_vocab_is_eog(self._vocab, token):
+            self._retire(sequence, "stop")
+            return
+        sequence.generated.append(token)
+        sequence.pieces.append(self._piece(token))
+        if sequence.item.stop:
+            text = b"".join(sequence.pieces).decode("utf-8", "ignore")
+            start = len(text) - len(text.lstrip())  # a stop before any text is not the end
+            cut = min((index for stop in sequence.item.stop if (index := text.find(stop, start)) >= 0), default=-1)
+            if cut >= 0:
+                self._retire(sequence, "stop", text=text[:cut])
+                return
+        if len(sequence.generated) >= sequence.budget:
+            self._retire(sequence, "length")
+
+    def _retire(self, sequence: _Sequence, reason: str, *, text: str | None = None) -> None:
+        sequence.finish_reason = reason
+        sequence.text = (text if text is not None else b"".join(sequence.pieces).decode("utf-8", "ignore")).strip()
+        self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, -1, -1)
+        self._active.remove(sequence)
+        self._free_ids.append(sequence.seq_id)
+        self._free_ids.sort()
+        sequence.done.set()
+
