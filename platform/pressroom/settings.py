@@ -165,6 +165,8 @@ LOGGING = {
         # failures are still logged, and the executor logs each batch.
         **{name: {"level": env("CELERY_TASK_LOG_LEVEL", default="WARNING")}
            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
+        # The openai engine and webhooks make many requests: failures are logged by their callers.
+        "httpx": {"level": "WARNING"},
     },
 }
 

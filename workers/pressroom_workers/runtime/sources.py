@@ -39,7 +39,7 @@ class ModelSpec:
         return cls(
             alias=alias,
             task=config["task"],
-            source=str(config["source"]),
+            source=str(config.get("source") or config.get("base_url") or ""),
             revision=config.get("revision"),
             dtype=config.get("dtype", "auto"),
             device=config.get("device", pressroom_settings.DEVICE),
