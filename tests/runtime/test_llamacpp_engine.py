@@ -108,3 +108,12 @@ def test_the_runtime_records_the_engine_and_model_in_provenance():
     assert provenance.model_id
     assert provenance.model_seconds is not None and provenance.model_seconds > 0
     assert outputs[0].params["finish_reason"] in ("stop", "length")
+
+
+def test_a_cancelled_call_stops_at_the_next_step(engine):
+    steps_before = engine.steps
+    asked = lambda: engine.steps > steps_before + 3  # noqa: E731 - the jobs ask to stop after a few steps
+    result = engine.run([TextItem("List the numbers from 1 to 100.", None, None, max_new_tokens=200)], {},
+                        should_stop=asked)[0]
+    assert result.finish_reason == "cancelled"
+    assert result.new_tokens < 100

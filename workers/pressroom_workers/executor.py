@@ -1,9 +1,12 @@
 """Runs a batch of jobs step by step so their runtime requests share model calls.
 
-Each job's use case is a generator that yields runtime requests. At every step the
-pending requests of all live jobs go to the runtime together; results go back to
-their generators. Between steps each job is checked for cancellation and its soft
-time limit: that is the "step boundary" where a running job can stop.
+Each job's use case is a generator that yields runtime requests. Requests for an engine
+that batches continuously (llama.cpp, openai) go out as soon as each job yields them, and
+the engine decodes them together with everything else in flight; the other pending
+requests of the moment go to the runtime together, which groups compatible ones into one
+model call. Results go back to their generators. Between steps each job is checked for
+cancellation and its soft time limit: that is the "step boundary" where a running job
+can stop. A job is finished (its artifacts stored) as soon as its use case returns.
 """
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ import logging
 import threading
 import time
 import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection, connections
 from django.utils import timezone
 from pressroom.audit.services import Actor
 from pressroom.conf import pressroom_settings
@@ -53,6 +57,7 @@ class JobRun:
     steps_done: int = 0
     expected_steps: int = 1
     stopped: bool = False
+    finished: bool = False
     # What this attempt spent so far: recorded with its result, whichever it is.
     usage: Usage = field(default_factory=Usage)
 
@@ -130,10 +135,19 @@ class CancellationWatch:
         self._cancelled: set[int] = set()
 
     def cancelled_indexes(self, fresh: bool = False) -> set[int]:
+        """Asked from the model's thread (a step thread, llama.cpp's scheduler): a database
+        hiccup keeps the last answer rather than breaking the model call."""
         now = time.monotonic()
         if fresh or now - self._checked_at >= self.CHECK_SECONDS:
             self._checked_at = now
-            asked = set(Job.objects.filter(pk__in=self.job_ids, cancel_requested_at__isnull=False).values_list("pk", flat=True))
+            try:
+                if not connection.in_atomic_block:
+                    close_old_connections()
+                asked = set(Job.objects.filter(pk__in=self.job_ids, cancel_requested_at__isnull=False)
+                            .values_list("pk", flat=True))
+            except DatabaseError:
+                logger.warning("Could not check for cancelled jobs", exc_info=True)
+                return self._cancelled
             self._cancelled = {index for index, job_id in enumerate(self.job_ids) if job_id in asked}
         return self._cancelled
 
@@ -179,23 +193,60 @@ class JobBatchExecutor:
         runs = [run for run in (self._start(job_id) for job_id in dict.fromkeys(job_ids)) if run]
         with LeaseKeeper([str(run.job.pk) for run in runs], self.worker_name):
             runs = self._screen_inputs(runs)
-            while live := [run for run in runs if run.waiting]:
-                watch = CancellationWatch([run.job.pk for run in live])
-                results = self.runtime.execute([run.pending for run in live], cancelled=watch.cancelled_indexes)
-                record_image_timings(self.runtime.last_calls)
-                record_model_step(self.runtime.last_calls, results)
-                stopped_mid_call = watch.cancelled_indexes(fresh=True)
-                for index, (run, result) in enumerate(zip(live, results)):
-                    run.usage.add(usage_of_result(result))  # spent, even when the output is dropped
-                    if index not in stopped_mid_call:  # a cancelled call's partial output is dropped
-                        self._deliver(run, result)
-                for run in live:
-                    self._at_step_boundary(run)
-            for run in runs:
-                if run.drafts is not None and not run.stopped:
-                    self._finish(run)
+            self._drive(runs)
         self._screen_new_artifacts()
         return self.report
+
+    def _drive(self, runs: list[JobRun]) -> None:
+        """Advance every job as soon as its own request is served, and finish it as soon as
+        it has its artifacts. Requests for an engine that batches continuously go out one
+        job at a time (the engine merges them step by step, so a short job never waits for a
+        long one); the other requests of the moment go out together as one model call."""
+        in_flight: dict[Future, tuple[list[JobRun], CancellationWatch]] = {}
+        with ThreadPoolExecutor(max_workers=max(len(runs), 1), thread_name_prefix="pressroom-step") as pool:
+            while True:
+                busy = {id(run) for group, _ in in_flight.values() for run in group}
+                for group in self._call_groups([run for run in runs if run.waiting and id(run) not in busy]):
+                    watch = CancellationWatch([run.job.pk for run in group])
+                    future = pool.submit(self._execute, [run.pending for run in group], watch)
+                    in_flight[future] = (group, watch)
+                self._finish_ready(runs)
+                if not in_flight:
+                    return
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    group, watch = in_flight.pop(future)
+                    self._take_results(group, watch, *future.result())
+
+    def _call_groups(self, ready: list[JobRun]) -> list[list[JobRun]]:
+        alone = [run for run in ready if self.runtime.batches_continuously(run.pending)]
+        together = [run for run in ready if run not in alone]
+        return [[run] for run in alone] + ([together] if together else [])
+
+    def _execute(self, requests: list[RuntimeRequest], watch: CancellationWatch) -> tuple[list, list]:
+        """In a step thread: the model call, and the calls it made (for metrics)."""
+        try:
+            results = self.runtime.execute(requests, cancelled=watch.cancelled_indexes)
+            return results, self.runtime.last_calls
+        finally:
+            connections.close_all()  # this thread's own (cancellation checks); the thread ends
+
+    def _take_results(self, group: list[JobRun], watch: CancellationWatch, results: list, calls: list) -> None:
+        record_image_timings(calls)
+        record_model_step(calls, results)
+        stopped_mid_call = watch.cancelled_indexes(fresh=True)
+        for index, (run, result) in enumerate(zip(group, results)):
+            run.usage.add(usage_of_result(result))  # spent, even when the output is dropped
+            if index not in stopped_mid_call:  # a cancelled call's partial output is dropped
+                self._deliver(run, result)
+        for run in group:
+            self._at_step_boundary(run)
+
+    def _finish_ready(self, runs: list[JobRun]) -> None:
+        for run in runs:
+            if run.drafts is not None and not run.stopped and not run.finished:
+                run.finished = True
+                self._finish(run)
 
     def _screen_new_artifacts(self) -> None:
         """Screen the artifacts of every job that succeeded in this batch, the checks

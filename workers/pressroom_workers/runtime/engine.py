@@ -212,6 +212,14 @@ class ModelRuntime:
             for index, request in enumerate(requests)
         ]
 
+    def batches_continuously(self, request: RuntimeRequest) -> bool:
+        """Whether the request's model is served by an engine that merges calls from many
+        threads step by step (so a job may send it on its own without losing batching)."""
+        try:
+            return isinstance(request, GenerateText) and self.model(request.model).backend.concurrent
+        except Exception:  # noqa: BLE001 - a model that cannot load fails in execute, with its reason
+            return False
+
     @property
     def last_calls(self) -> list[ModelCall]:
         """The model calls of this thread's latest `execute`."""
@@ -233,7 +241,8 @@ class ModelRuntime:
 
     def _run_group(self, group: _Group, state: _Execution) -> None:
         model = self.model(group.alias)
-        chunk = MAX_ITEMS_PER_CALL.get(model.spec.task, 8)
+        # An engine that batches continuously takes everything at once and schedules it.
+        chunk = len(group.items) if model.backend.concurrent else MAX_ITEMS_PER_CALL.get(model.spec.task, 8)
         for start in range(0, len(group.items), chunk):
             self._run_chunk(model, group.params, group.items[start : start + chunk], state)
 

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # Sequences decoded together, and the context each one may fill (prompt + output).
 DEFAULT_MAX_SEQUENCES = 16
 DEFAULT_SEQUENCE_CONTEXT = 1024
+CANCEL_CHECK_SECONDS = 0.1
 
 
 class SequenceFailed(RuntimeError):
@@ -43,8 +44,9 @@ class _Sequence:
     prompt: list[int]
     budget: int
     sampler: RowSampler
-    should_stop: StopCheck
     seq_id: int = -1
+    # Set by the caller's thread when its jobs asked to stop; read by the scheduler.
+    cancelled: bool = False
     position: int = 0
     generated: list[int] = field(default_factory=list)
     pieces: list[bytes] = field(default_factory=list)
@@ -177,19 +179,28 @@ class LlamaCppEngine(Backend):
 
     # -- the caller's side ---------------------------------------------------
     def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[TextResult]:
-        sequences = [self._sequence(item, should_stop) for item in items]
+        sequences = [self._sequence(item) for item in items]
         with self._wake:
             self._waiting.extend(sequences)
             self._wake.notify()
-        for sequence in sequences:
-            sequence.done.wait()
+        self._wait(sequences, should_stop)
         failed = next((s.error for s in sequences if s.error is not None), None)
         if failed is not None:
             raise SequenceFailed(str(failed)) from failed
         return [TextResult(s.text, len(s.generated), len(s.prompt), s.finish_reason, s.model_seconds, s.peak_batch)
                 for s in sequences]
 
-    def _sequence(self, item: TextItem, should_stop: StopCheck) -> _Sequence:
+    @staticmethod
+    def _wait(sequences: list[_Sequence], should_stop: StopCheck) -> None:
+        """Wait in the caller's thread, which also asks `should_stop` (it may read the
+        database): the scheduler only sees the flag."""
+        for sequence in sequences:
+            while not sequence.done.wait(CANCEL_CHECK_SECONDS):
+                if should_stop():
+                    for each in sequences:
+                        each.cancelled = True
+
+    def _sequence(self, item: TextItem) -> _Sequence:
         prompt = self.tokenize(self._render(item))
         room = self.sequence_context - len(prompt)
         if room < 1:
@@ -198,7 +209,7 @@ class LlamaCppEngine(Backend):
                 "(raise `sequence_context` in the model's settings)"
             )
         return _Sequence(item=item, prompt=prompt, budget=max(1, min(item.max_new_tokens, room)),
-                         sampler=RowSampler(item.seed, item.temperature, item.top_p), should_stop=should_stop)
+                         sampler=RowSampler(item.seed, item.temperature, item.top_p))
 
     # -- the scheduler -------------------------------------------------------
     def _serve(self) -> None:
@@ -220,6 +231,11 @@ class LlamaCppEngine(Backend):
         tokens = len(self._active)
         while self._waiting and self._free_ids:
             upcoming = self._waiting[0]
+            if upcoming.cancelled:
+                self._waiting.popleft()
+                upcoming.finish_reason = "cancelled"
+                upcoming.done.set()
+                continue
             if self._active and tokens + len(upcoming.prompt) > self.n_batch:
                 break
             sequence = self._waiting.popleft()
@@ -240,7 +256,7 @@ class LlamaCppEngine(Backend):
 
     def _drop_cancelled(self) -> None:
         for sequence in list(self._active):
-            if sequence.should_stop():
+            if sequence.cancelled:
                 self._retire(sequence, "cancelled")
 
     def _fill_batch(self) -> list[tuple[_Sequence, int]]:

@@ -201,6 +201,8 @@ class _EventLoop:
 class OpenAIEngine(Backend):
     task = "text-generation"
     engine = "openai"
+    # Calls from many threads share the in-flight cap; the server batches them.
+    concurrent = True
 
     def __init__(self, resolved: ResolvedSource, device: Any, dtype: Any, *, server: ServerSettings,
                  model_id: str, pinned_revision: str | None = None) -> None:
