@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -38,7 +39,7 @@ from pressroom.plugins import (
 )
 from pressroom.plugins.services import prompt_template_resolver
 from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
-from pressroom.safety.services import jobs_input_rescreen, safety_policy_get
+from pressroom.safety.services import jobs_input_rescreen, quality_problems, safety_policy_get
 from pressroom.usage.metering import Usage, usage_of_result
 
 from pressroom_workers.metrics import record_model_step
@@ -96,6 +97,13 @@ def required_disclaimers(workspace_id: int, use_case_key: str) -> tuple[str, ...
     context: the use case writes them in, and the brand check then verifies them."""
     phrases = (safety_policy_get(workspace=workspace_id).required_disclaimers or {}).get(use_case_key, [])
     return tuple(str(phrase) for phrase in phrases if str(phrase).strip())
+
+
+def quality_reviewer(job: Job) -> Callable[[str], list[str]]:
+    """The quality stage's rules for this job's brief and workspace, for its use case to ask
+    before it returns its drafts (it regenerates what they flag)."""
+    policy = safety_policy_get(workspace=job.workspace_id)
+    return lambda text: quality_problems(text=text, policy=policy, use_case=job.use_case, brief=job.input)
 
 
 def _error_text(error: BaseException) -> str:
@@ -283,6 +291,7 @@ class JobBatchExecutor:
                 base_seed=job.base_seed, templates=prompt_template_resolver(job.workspace_id),
                 settings=plugin_settings(use_case.plugin),
                 required_disclaimers=required_disclaimers(job.workspace_id, job.use_case),
+                quality_review=quality_reviewer(job),
             )
             run = JobRun(job=job, generator=use_case.run(data, ctx), expected_steps=use_case.expected_steps)
             run.advance(first=True)

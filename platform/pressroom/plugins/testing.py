@@ -57,20 +57,23 @@ def _png(width: int, height: int, seed: int) -> bytes:
 
 
 class FakeRuntime:
-    """Answers runtime requests without models. `text` maps (prompt, index) to a reply."""
+    """Answers runtime requests without models. `text` maps (prompt, index) to a reply, or
+    to (reply, finish_reason) to play an answer that ran out of budget ("length")."""
 
     def __init__(self, text: Callable[[str, int], str] = _default_text) -> None:
         self.text = text
         self.requests: list[RuntimeRequest] = []
 
+    def _text_output(self, request: GenerateText, index: int, prompt: str) -> TextOutput:
+        text, finish_reason = _finish(self.text(prompt, index))
+        return TextOutput(text=text, seed=(request.seeds[index] if request.seeds else None), new_tokens=1,
+                          params={"prompt": prompt, "max_new_tokens": request.max_new_tokens,
+                                  "finish_reason": finish_reason}, provenance=FAKE_PROVENANCE)
+
     def execute(self, request: RuntimeRequest) -> Any:
         self.requests.append(request)
         if isinstance(request, GenerateText):
-            return [
-                TextOutput(text=self.text(p, i), seed=(request.seeds[i] if request.seeds else None), new_tokens=1,
-                           params={"prompt": p, "max_new_tokens": request.max_new_tokens}, provenance=FAKE_PROVENANCE)
-                for i, p in enumerate(request.prompts)
-            ]
+            return [self._text_output(request, i, p) for i, p in enumerate(request.prompts)]
         if isinstance(request, GenerateImages):
             return [
                 ImageOutput(png=_png(request.width, request.height, seed), seed=seed,
@@ -80,6 +83,10 @@ class FakeRuntime:
         if isinstance(request, EmbedTexts):
             return EmbeddingOutput(vectors=[_bag_of_words_vector(t) for t in request.texts], provenance=FAKE_PROVENANCE)
         raise TypeError(f"A use case yielded {request!r}, which is not a runtime request")
+
+
+def _finish(reply: str | tuple[str, str]) -> tuple[str, str]:
+    return reply if isinstance(reply, tuple) else (reply, "stop")
 
 
 def make_context(**overrides: Any) -> RunContext:

@@ -196,3 +196,15 @@ def jobs_input_rescreen(*, jobs: list["Job"]) -> dict[Any, str]:
                 field_name = subject.label.removeprefix("input.")
                 blocked[job.pk] = f"Input blocked ({field_name}): " + "; ".join(sc.reasons)
     return blocked
+
+
+def quality_problems(*, text: str, policy: SafetyPolicy, use_case: str, brief: Any = None,
+                     data: dict | None = None) -> list[str]:
+    """The reasons the quality stage would flag this text, without storing anything: a use
+    case asks it of a fresh variant and regenerates it (within a budget) before the
+    artifact is written and screened for real."""
+    from pressroom.safety.registry import stage_checks
+
+    subject = Subject(text=text, label="artifact", use_case=use_case, data=data or {}, brief=brief)
+    results = screen([subject], policy, checks=stage_checks("quality"))[0].results
+    return [result.reason or result.check for result in results if result.decision != "pass"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pressroom.plugins import GenerateText, TextOutput, fit_disclaimers
@@ -41,6 +42,8 @@ class Field:
     trimmed: bool = False
     # The model ran out of budget mid-sentence and nothing whole was left.
     cut: bool = False
+    # Regenerated because the quality stage would have flagged it.
+    quality_regenerated: bool = False
     # Required disclaimers written into this field, and whether its text was cut for them.
     disclaimers_added: list[str] = field(default_factory=list)
     shortened_for_disclaimers: bool = False
@@ -87,10 +90,13 @@ def _settle(item: Field, output: TextOutput) -> None:
         item.value = value
 
 
-def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperature: float, max_new_tokens: int = 96):
+def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperature: float, max_new_tokens: int = 96,
+                 review: Callable[[str], list[str]] | None = None):
     """Generate every field in one request, each with a token budget from its character
     limit, single-line fields stopping at their first line; regenerate once, with a
     stricter instruction, the fields that came out too long, empty or cut mid-sentence;
+    then, with `review` (the run context's quality_review), regenerate once more the fields
+    the quality stage would flag, keeping whichever version it flags for fewer reasons;
     trim what is still too long at a sentence or word boundary.
     A sub-generator: `yield from write_fields(...)` inside a use case's run."""
     outputs = yield _request(fields, [f.prompt for f in fields], system_prompt, seed, temperature, max_new_tokens)
@@ -106,10 +112,38 @@ def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperat
         for item, output in zip(retry, outputs):
             item.regenerated = True
             _settle(item, output)
+    if review is not None:
+        yield from _regenerate_flagged(fields, review, system_prompt, seed + 2000, temperature, max_new_tokens)
     for item in fields:
         if len(item.value) > item.limit:
             item.value, item.trimmed = trim_at_sentence_or_word(item.value, item.limit), True
     return fields
+
+
+def _reviewed(item: Field, review: Callable[[str], list[str]], value: str | None = None) -> list[str]:
+    """The quality stage's reasons for one field, labelled as the variant's text labels it."""
+    return review(f"{item.name}: {item.value if value is None else value}")
+
+
+def _regenerate_flagged(fields: list[Field], review: Callable[[str], list[str]], system_prompt: str, seed: int,
+                        temperature: float, cap: int):
+    flagged = {id(f): problems for f in fields if (problems := _reviewed(f, review))}
+    retry = [f for f in fields if id(f) in flagged]
+    if not retry:
+        return
+    outputs = yield _request(
+        retry, [f"{f.prompt}\nWrite finished copy for customers: no placeholders, no notes about the task, "
+                f"only facts given above, at most {f.limit} characters." for f in retry],
+        system_prompt, seed, temperature, cap,
+    )
+    for item, output in zip(retry, outputs):
+        candidate = clean_line(output.text, single_line=item.single_line)
+        if output.params.get("finish_reason") == "length":
+            candidate = complete_sentences(candidate)
+        item.quality_regenerated = True
+        item.outputs = item.outputs + [output]
+        if candidate and not item.over_with(candidate) and len(_reviewed(item, review, candidate)) < len(flagged[id(item)]):
+            item.value, item.cut = candidate, False
 
 
 def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: int, temperature: float,
@@ -143,6 +177,7 @@ def field_report(fields: list[Field]) -> dict:
     report = {
         "limits": {f.name: f.limit for f in fields},
         "regenerated": [f.name for f in fields if f.regenerated],
+        "quality_regenerated": [f.name for f in fields if f.quality_regenerated],
         "trimmed": [f.name for f in fields if f.trimmed],
     }
     added = list(dict.fromkeys(phrase for f in fields for phrase in f.disclaimers_added))

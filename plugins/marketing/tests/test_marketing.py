@@ -157,3 +157,66 @@ def test_every_text_use_case_writes_the_disclaimer_into_its_copy(use_case, data,
         assert "Terms apply. 18+ only." in draft.text
         assert use_case is not SocialPost or (len(draft.text) <= 280 and draft.text.endswith("#SpringSale"))
         assert draft.params["disclaimers_added"] == ["Terms apply.", "18+ only."]
+
+
+def _quality_review(brief: dict):
+    """The real quality stage's rules, with the default policy, as the worker binds them."""
+    from pressroom.safety.models import SafetyPolicy
+    from pressroom.safety.services import quality_problems
+
+    return lambda text: quality_problems(text=text, policy=SafetyPolicy(), use_case=AdCopy.key, brief=brief)
+
+
+def _replies(first: dict, later: dict):
+    """A FakeRuntime reply per field: `first` for the first request, then `later`."""
+    seen: list[str] = []
+
+    def reply(prompt: str, i: int) -> str:
+        kind = "headline" if "headline" in prompt else "cta" if "call to action" in prompt else "body"
+        seen.append(kind)
+        return (first if seen.count(kind) == 1 else later)[kind]
+    return reply
+
+
+@pytest.mark.django_db
+def test_a_field_the_quality_stage_would_flag_is_regenerated_before_the_draft_is_returned():
+    data = {**AD, "channels": ["search"], "variants": 1}
+    runtime = FakeRuntime(_replies(
+        {"headline": "Run further", "body": "Here's a concise ad template for your shoes:", "cta": "Shop now"},
+        {"headline": "Run further", "body": "Light shoes that keep you dry on every trail.", "cta": "Shop now"}))
+    (draft,) = run_use_case(AdCopy, data, runtime=runtime, ctx=make_context(quality_review=_quality_review(data)))
+    assert draft.data["body"] == "Light shoes that keep you dry on every trail."
+    assert draft.data["quality_regenerated"] == ["body"]
+    (again,) = runtime.requests[-1].prompts  # only the flagged field is asked again
+    assert again.startswith(runtime.requests[0].prompts[1]) and "no placeholders" in again
+
+
+@pytest.mark.django_db
+def test_a_regeneration_that_is_no_better_keeps_the_first_answer():
+    data = {**AD, "channels": ["search"], "variants": 1}
+    runtime = FakeRuntime(_replies(
+        {"headline": "Run further", "body": "Dear [Customer Name], try our shoes.", "cta": "Shop now"},
+        {"headline": "Run further", "body": "Dear [Customer Name], try our shoes.", "cta": "Shop now"}))
+    (draft,) = run_use_case(AdCopy, data, runtime=runtime, ctx=make_context(quality_review=_quality_review(data)))
+    assert draft.data["body"] == "Dear [Customer Name], try our shoes."
+    assert draft.data["quality_regenerated"] == ["body"]
+
+
+def test_an_answer_cut_by_its_budget_keeps_its_whole_sentences_or_is_regenerated():
+    data = {**AD, "channels": ["search"], "variants": 1}
+    runtime = FakeRuntime(_replies(
+        {"headline": ("Run further", "stop"), "body": ("Light shoes. Dry feet on every", "length"),
+         "cta": ("Shop the", "length")},
+        {"headline": "Run further", "body": "unused", "cta": "Shop now"}))
+    (draft,) = run_use_case(AdCopy, data, runtime=runtime)
+    assert draft.data["body"] == "Light shoes."  # the complete sentence survives, no regeneration
+    assert draft.data["cta"] == "Shop now"  # nothing whole was left: regenerated
+    assert draft.data["regenerated"] == ["cta"]
+
+
+def test_each_field_gets_a_token_budget_from_its_limit_and_single_lines_stop_at_a_newline():
+    runtime = FakeRuntime(lambda prompt, i: "Fine")
+    run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1}, runtime=runtime)
+    first = runtime.requests[0]
+    assert first.budgets == (18, 38, 13)  # 30, 90 and 15 characters
+    assert first.stop == ("\n",)

@@ -37,7 +37,7 @@ class AdCopy(UseCase):
     description = "Headline, body and call to action per channel, within each channel's character limits."
     modality = "text"
     Input = AdCopyInput
-    expected_steps = 2
+    expected_steps = 3
 
     def run(self, data: AdCopyInput, ctx: RunContext) -> UseCaseRun:
         system = system_prompt(ctx, self.key)
@@ -52,7 +52,8 @@ class AdCopy(UseCase):
                 jobs.append((channel, variant, fields))
         everything = [f for _, _, fields in jobs for f in fields]
         yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
-                                temperature=temperature(ctx), max_new_tokens=64)
+                                temperature=temperature(ctx), max_new_tokens=64,
+                                review=ctx.quality_review)
         add_disclaimers(everything, "body", ctx.required_disclaimers)  # the copy a reader sees under the headline
         return [
             draft_from_fields(

@@ -26,7 +26,7 @@ class EmailSubject(UseCase):
     description = "A/B variants of subject line and preview text, within inbox limits."
     modality = "text"
     Input = EmailSubjectInput
-    expected_steps = 2
+    expected_steps = 3
 
     def run(self, data: EmailSubjectInput, ctx: RunContext) -> UseCaseRun:
         system = system_prompt(ctx, self.key)
@@ -40,7 +40,8 @@ class EmailSubject(UseCase):
             ])
         everything = [f for fields in variants for f in fields]
         yield from write_fields(everything, system_prompt=system.render(),
-                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=48)
+                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=48,
+                                review=ctx.quality_review)
         add_disclaimers(everything, "preview", ctx.required_disclaimers)  # the subject line stays a headline
         return [
             draft_from_fields(index, fields, f"Subject: {fields[0].value}\nPreview: {fields[1].value}", system,

@@ -33,7 +33,7 @@ class ProductDescription(UseCase):
     description = "A product description written from the product's attributes."
     modality = "text"
     Input = ProductDescriptionInput
-    expected_steps = 2
+    expected_steps = 3
 
     def run(self, data: ProductDescriptionInput, ctx: RunContext) -> UseCaseRun:
         system = system_prompt(ctx, self.key)
@@ -44,7 +44,8 @@ class ProductDescription(UseCase):
         variants = [[TextField("description", prompt, limit, single_line=False)] for _ in range(data.variants)]
         everything = [f for fields in variants for f in fields]
         yield from write_fields(everything, system_prompt=system.render(),
-                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=limit // 3)
+                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=limit // 3,
+                                review=ctx.quality_review)
         add_disclaimers(everything, "description", ctx.required_disclaimers)
         return [
             draft_from_fields(index, fields, fields[0].value, system,

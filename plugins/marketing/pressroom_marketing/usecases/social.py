@@ -40,7 +40,7 @@ class SocialPost(UseCase):
     description = "Posts per platform within its length, with the platform's number of hashtags."
     modality = "text"
     Input = SocialPostInput
-    expected_steps = 2
+    expected_steps = 3
 
     def run(self, data: SocialPostInput, ctx: RunContext) -> UseCaseRun:
         system = system_prompt(ctx, self.key)
@@ -54,7 +54,8 @@ class SocialPost(UseCase):
                 posts.append((platform, variant, tags, [TextField("post", prompt, room, single_line=False)]))
         everything = [f for *_, fields in posts for f in fields]
         yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
-                                temperature=temperature(ctx), max_new_tokens=160)
+                                temperature=temperature(ctx), max_new_tokens=160,
+                                review=ctx.quality_review)
         # Into the post, before its hashtags: the post's limit already leaves room for them.
         add_disclaimers(everything, "post", ctx.required_disclaimers)
         drafts = []
