@@ -62,7 +62,7 @@ def test_over_long_fields_are_regenerated_then_trimmed_at_a_word_boundary():
 
 
 def test_a_regenerated_answer_that_fits_replaces_the_long_one():
-    runtime = FakeRuntime(lambda prompt, i: "Short and sweet" if "at most" in prompt else "x" * 200)
+    runtime = FakeRuntime(lambda prompt, i: "Short and sweet" if "Answer in at most" in prompt else "x" * 200)
     (draft,) = run_use_case(AdCopy, {**AD, "channels": ["display"], "variants": 1}, runtime=runtime)
     assert draft.data["headline"] == "Short and sweet" and draft.data["trimmed"] == []
     assert draft.data["regenerated"] == ["headline", "body", "cta"]

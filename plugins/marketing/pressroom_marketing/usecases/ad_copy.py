@@ -17,10 +17,26 @@ CHANNEL_LIMITS = {
 }
 Channel = Literal["search", "social", "display"]
 
+# Small models copy a form better than they follow a description of one: each prompt
+# shows the answer's form with examples for other products (no numbers or claims in them
+# to borrow), and asks for the answer alone.
 PROMPTS = {
-    "headline": "Write one ad headline for {product}. {offer}Product: {description}",
-    "body": "Write one short ad text for {product}. {offer}Product: {description}",
-    "cta": "Write one call to action (two to four words) for an ad for {product}.",
+    "headline": (
+        "Write one ad headline for {product}. {offer}Product: {description}\n"
+        "Examples of the form, for other products: Grip Every Trail | Warm Hands, Light Pack | Built for Long Days\n"
+        "Reply with one headline of at most {limit} characters and nothing else."
+    ),
+    "body": (
+        "Write one short ad text for {product}. {offer}Product: {description}\n"
+        "Examples of the form, for other products: Stay dry on muddy trails with a sole that grips. | "
+        "Carry your laptop and lunch in one light pack.\n"
+        "Reply with one complete sentence of at most {limit} characters, using only the facts above, and nothing else."
+    ),
+    "cta": (
+        "Write one call to action for an ad for {product}.\n"
+        "Examples of the form: Shop now | Find your size | Try it today\n"
+        "Reply with two to four words and nothing else."
+    ),
 }
 
 
@@ -47,7 +63,7 @@ class AdCopy(UseCase):
         for channel in dict.fromkeys(data.channels):
             for variant in range(data.variants):
                 template = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
-                fields = [TextField(name, template[name].render(**values), limit)
+                fields = [TextField(name, template[name].render(**values, limit=limit), limit)
                           for name, limit in CHANNEL_LIMITS[channel].items()]
                 jobs.append((channel, variant, fields))
         everything = [f for _, _, fields in jobs for f in fields]

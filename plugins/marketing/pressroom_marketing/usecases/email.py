@@ -9,8 +9,17 @@ from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft
 
 SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
 PROMPTS = {
-    "subject": "Write one e-mail subject line for this campaign: {campaign}. {audience}",
-    "preview": "Write the preview text (one sentence) of an e-mail for this campaign: {campaign}. {audience}",
+    "subject": (
+        "Write one e-mail subject line for this campaign: {campaign}. {audience}\n"
+        "Examples of the form, for other campaigns: Your winter coat is waiting | New trail shoes just landed\n"
+        "Reply with one subject line of at most {limit} characters and nothing else."
+    ),
+    "preview": (
+        "Write the preview text of an e-mail for this campaign: {campaign}. {audience}\n"
+        "Examples of the form, for other campaigns: Warm layers for cold mornings, picked for you. | "
+        "See what is new for your next hike.\n"
+        "Reply with one complete sentence of at most {limit} characters, using only the facts above, and nothing else."
+    ),
 }
 
 
@@ -35,8 +44,8 @@ class EmailSubject(UseCase):
         for variant in range(data.variants):
             templates = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
             variants.append([
-                TextField("subject", templates["subject"].render(**values), SUBJECT_LIMIT),
-                TextField("preview", templates["preview"].render(**values), PREVIEW_LIMIT),
+                TextField("subject", templates["subject"].render(**values, limit=SUBJECT_LIMIT), SUBJECT_LIMIT),
+                TextField("preview", templates["preview"].render(**values, limit=PREVIEW_LIMIT), PREVIEW_LIMIT),
             ])
         everything = [f for fields in variants for f in fields]
         yield from write_fields(everything, system_prompt=system.render(),

@@ -10,7 +10,12 @@ from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
 
 LENGTHS = {"short": 200, "medium": 500, "long": 1000}
-PROMPT = "Write a {length} product description for {name}. Use only these facts:\n{facts}"
+PROMPT = (
+    "Write a {length} product description for {name}. Use only these facts:\n{facts}\n"
+    "Example of the form, for another product: This merino scarf keeps you warm without bulk. "
+    "It is soft against the skin and easy to wash.\n"
+    "Reply with the description only, in complete sentences, without headings, prices or claims not in the facts."
+)
 
 
 class ProductDescriptionInput(MarketingInput):

@@ -12,7 +12,13 @@ from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft
 
 PLATFORMS = {"x": {"limit": 280, "hashtags": 2}, "linkedin": {"limit": 3000, "hashtags": 5}, "instagram": {"limit": 2200, "hashtags": 10}}
 Platform = Literal["x", "linkedin", "instagram"]
-PROMPT = "Write one {platform} post about {topic}. {details}"
+PROMPT = (
+    "Write one {platform} post about {topic}. {details}\n"
+    "Example of the form, for another topic: Our autumn range is in store now: warm wool, bright colours "
+    "and jackets that shrug off the rain. Come and try them on.\n"
+    "Reply with the post text only, in two or three complete sentences, using only the facts above: "
+    "no hashtags, no links, no names or dates that are not given."
+)
 
 
 def hashtag(tag: str) -> str:
