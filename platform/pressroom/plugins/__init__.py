@@ -10,7 +10,7 @@ from pressroom.plugins.runtime_requests import (
     TextOutput,
 )
 from pressroom.plugins import hooks
-from pressroom.plugins.disclaimers import DisclaimedText, DisclaimerTooLong, fit_disclaimers
+from pressroom.plugins.disclaimers import DisclaimedText, DisclaimerTooLong, complete_sentences, fit_disclaimers
 from pressroom.plugins.config import SDK_API_VERSION, PluginConfig, PluginError
 from pressroom.plugins.usecases import (
     ArtifactDraft,
@@ -42,6 +42,7 @@ __all__ = [
     "SafetyCheck",
     "Subject",
     "fit_disclaimers",
+    "complete_sentences",
     "hooks",
     "EmbedTexts",
     "EmbeddingOutput",

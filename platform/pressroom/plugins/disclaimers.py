@@ -26,6 +26,15 @@ from pressroom.safety.checks.normalise import normalise
 
 # The end of a sentence: closing punctuation (and any closing quote or bracket) then a space.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+# ... or the end of the text.
+_SENTENCE_END_OR_TEXT_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+
+
+def complete_sentences(text: str) -> str:
+    """The text up to its last sentence end: what survives of an answer the model was cut
+    off in ("" if no sentence was finished)."""
+    ends = [match.end() for match in _SENTENCE_END_OR_TEXT_END.finditer(text)]
+    return text[: ends[-1]].rstrip() if ends else ""
 
 
 class DisclaimerTooLong(ValueError):

@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pressroom.plugins import GenerateText, TextOutput, fit_disclaimers
+from pressroom.plugins import GenerateText, TextOutput, complete_sentences, fit_disclaimers
 
 LABEL = re.compile(r"^\s*(?:[-*#>\d.)\s]+)?(?:headline|body|call to action|cta|subject(?: line)?|preview(?: text)?|post|description)\s*:\s*", re.I)
 
@@ -61,19 +61,11 @@ class Field:
 # English copy; the slack lets a line end on its own instead of at the budget.
 CHARS_PER_TOKEN = 3.0
 BUDGET_SLACK_TOKENS = 8
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 
 
 def token_budget(limit: int, cap: int) -> int:
     """The new-token budget of a field with a `limit`-character answer."""
     return max(4, min(cap, int(limit / CHARS_PER_TOKEN) + BUDGET_SLACK_TOKENS))
-
-
-def complete_sentences(text: str) -> str:
-    """The text up to its last sentence end: what survives of a cut-off answer ("" if no
-    sentence was finished)."""
-    ends = [match.end() for match in SENTENCE_END.finditer(text)]
-    return text[: ends[-1]].rstrip() if ends else ""
 
 
 def _settle(item: Field, output: TextOutput) -> None:

@@ -110,3 +110,15 @@ def test_messages_carry_the_workspace_required_disclaimers():
     assert drafts and all(d.text.endswith(". Terms apply.") for d in drafts)
     assert all(d.params["disclaimers_added"] == ["Terms apply."] for d in drafts)
     assert all(not d.data["missing_items"] for d in drafts)  # the products are still named
+
+
+def test_a_message_that_names_none_of_the_customers_items_is_written_again():
+    def reply(prompt, index):
+        if "Only these products exist" not in prompt:
+            return "I'm so glad you found my products."
+        return "Try " + ", ".join(f'"{name}"' for _, _, name in named_items(prompt)) + "."
+    runtime = FakeRuntime(reply)
+    drafts = run_use_case(PersonalisedRecommendations, VALID, runtime=runtime)
+    assert all(d.data["regenerated"] and d.data["missing_items"] == [] for d in drafts)
+    first = next(r for r in runtime.requests if r.__class__.__name__ == "GenerateText")
+    assert first.temperature > 0 and first.stop == ("\n\n",) and first.max_new_tokens <= 80
