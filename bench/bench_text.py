@@ -201,7 +201,8 @@ class DirectLlamaCpp:
     def __init__(self) -> None:
         from llama_cpp import Llama
 
-        self.llm = Llama(model_path=str(gguf_path()), n_ctx=4096, verbose=False)
+        # As many threads as the engine uses (Llama's default is half the cores): the fair baseline.
+        self.llm = Llama(model_path=str(gguf_path()), n_ctx=4096, n_threads=os.cpu_count(), verbose=False)
         self.tokens = 0
         self.seconds = 0.0
 

@@ -29,8 +29,8 @@ from pressroom_workers.runtime.sources import ModelNotAvailable, ModelSpec, Reso
 logger = logging.getLogger(__name__)
 
 # Sequences decoded together, and the context each one may fill (prompt + output).
-DEFAULT_MAX_SEQUENCES = 16
-DEFAULT_SEQUENCE_CONTEXT = 1024
+DEFAULT_MAX_SEQUENCES = 32
+DEFAULT_SEQUENCE_CONTEXT = 768
 CANCEL_CHECK_SECONDS = 0.1
 
 

@@ -18,24 +18,24 @@ CHANNEL_LIMITS = {
 Channel = Literal["search", "social", "display"]
 
 # Small models copy a form better than they follow a description of one: each prompt
-# shows the answer's form with examples for other products (no numbers or claims in them
-# to borrow), and asks for the answer alone.
+# shows the answer's form with two short examples from unrelated products (so there is
+# nothing on topic to copy), and asks for the answer alone. Short: every prompt token is
+# evaluated for every field.
 PROMPTS = {
     "headline": (
         "Write one ad headline for {product}. {offer}Product: {description}\n"
-        "Examples of the form, for other products: Grip Every Trail | Warm Hands, Light Pack | Built for Long Days\n"
-        "Reply with one headline of at most {limit} characters and nothing else."
+        "Form: Fresh Roast Every Morning | Sleep Deeper Tonight\n"
+        "Reply with the headline only, at most {limit} characters."
     ),
     "body": (
         "Write one short ad text for {product}. {offer}Product: {description}\n"
-        "Examples of the form, for other products: Stay dry on muddy trails with a sole that grips. | "
-        "Carry your laptop and lunch in one light pack.\n"
-        "Reply with one complete sentence of at most {limit} characters, using only the facts above, and nothing else."
+        "Form: Our beans are roasted weekly, so every cup tastes fresh.\n"
+        "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
     "cta": (
-        "Write one call to action for an ad for {product}.\n"
-        "Examples of the form: Shop now | Find your size | Try it today\n"
-        "Reply with two to four words and nothing else."
+        "Write a call to action for an ad for {product}.\n"
+        "Form: Shop now | Find your size\n"
+        "Reply with two to four words only."
     ),
 }
 

@@ -11,14 +11,13 @@ SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
 PROMPTS = {
     "subject": (
         "Write one e-mail subject line for this campaign: {campaign}. {audience}\n"
-        "Examples of the form, for other campaigns: Your winter coat is waiting | New trail shoes just landed\n"
-        "Reply with one subject line of at most {limit} characters and nothing else."
+        "Form: Your new favourite mug is here\n"
+        "Reply with the subject line only, at most {limit} characters."
     ),
     "preview": (
         "Write the preview text of an e-mail for this campaign: {campaign}. {audience}\n"
-        "Examples of the form, for other campaigns: Warm layers for cold mornings, picked for you. | "
-        "See what is new for your next hike.\n"
-        "Reply with one complete sentence of at most {limit} characters, using only the facts above, and nothing else."
+        "Form: Fresh roasts for slow Sunday mornings, picked for you.\n"
+        "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
 }
 

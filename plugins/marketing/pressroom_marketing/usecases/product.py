@@ -12,9 +12,8 @@ from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft
 LENGTHS = {"short": 200, "medium": 500, "long": 1000}
 PROMPT = (
     "Write a {length} product description for {name}. Use only these facts:\n{facts}\n"
-    "Example of the form, for another product: This merino scarf keeps you warm without bulk. "
-    "It is soft against the skin and easy to wash.\n"
-    "Reply with the description only, in complete sentences, without headings, prices or claims not in the facts."
+    "Form: This ceramic mug keeps coffee hot for longer. It is light and safe in the dishwasher.\n"
+    "Reply with the description only, in complete sentences, without headings, prices or other claims."
 )
 
 

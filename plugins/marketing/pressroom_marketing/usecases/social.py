@@ -14,10 +14,9 @@ PLATFORMS = {"x": {"limit": 280, "hashtags": 2}, "linkedin": {"limit": 3000, "ha
 Platform = Literal["x", "linkedin", "instagram"]
 PROMPT = (
     "Write one {platform} post about {topic}. {details}\n"
-    "Example of the form, for another topic: Our autumn range is in store now: warm wool, bright colours "
-    "and jackets that shrug off the rain. Come and try them on.\n"
-    "Reply with the post text only, in two or three complete sentences, using only the facts above: "
-    "no hashtags, no links, no names or dates that are not given."
+    "Form: Our autumn teas are in store now: warm spices and bright citrus. Come and taste them.\n"
+    "Reply with the post only, two or three sentences, using only these facts: no hashtags, links, names or dates "
+    "that are not given."
 )
 
 
