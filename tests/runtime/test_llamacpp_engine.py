@@ -48,6 +48,14 @@ def test_a_seeded_sample_is_the_same_alone_and_inside_a_mixed_batch(engine):
     assert together[3].batch_size == 8  # it really was decoded with the other seven
 
 
+def test_identical_prompts_are_evaluated_once_and_each_seed_still_decides_its_text(engine):
+    alone = {seed: engine.run([headline(seed)], {})[0].text for seed in (3, 7, 9)}
+    shared_before = engine.steps, engine.shared_prompt_tokens
+    together = engine.run([headline(3), headline(7), headline(9)], {})
+    assert {seed: result.text for seed, result in zip((3, 7, 9), together)} == alone
+    assert engine.shared_prompt_tokens - shared_before[1] == 2 * together[0].prompt_tokens  # two copies
+
+
 def test_different_seeds_draw_different_text(engine):
     texts = {result.text for result in engine.run([headline(seed) for seed in range(4)], {})}
     assert len(texts) > 1
@@ -117,3 +125,14 @@ def test_a_cancelled_call_stops_at_the_next_step(engine):
                         should_stop=asked)[0]
     assert result.finish_reason == "cancelled"
     assert result.new_tokens < 100
+
+
+def test_with_a_unified_kv_buffer_a_shared_prompt_beginning_is_evaluated_once():
+    spec = ModelSpec.from_settings("text-default")
+    unified = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
+                             options={"max_sequences": 4, "kv_unified": True})
+    brief = "Product: TrailRunner X2 trail shoes. Details: grippy lugged sole, waterproof upper, 280 g.\n"
+    results = unified.run([TextItem(brief + ask, SYSTEM, 1, max_new_tokens=12, temperature=0.7)
+                           for ask in ("Write one ad headline for it.", "Write a call to action for it.")], {})
+    assert all(result.new_tokens >= 1 for result in results)
+    assert unified.shared_prompt_tokens >= 16

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_SEQUENCES = 32
 DEFAULT_SEQUENCE_CONTEXT = 768
 CANCEL_CHECK_SECONDS = 0.1
+# Prompts that begin alike (one job's fields share its system prompt and brief) share the
+# KV cells of their common beginning when it is at least this long.
+MIN_SHARED_PREFIX = 16
 
 
 class SequenceFailed(RuntimeError):
@@ -45,6 +48,11 @@ class _Sequence:
     budget: int
     sampler: RowSampler
     seq_id: int = -1
+    # Set once its prompt has been sent to the model (all of it but a shared prefix).
+    prefilled: bool = False
+    # Sequences with the very same prompt, admitted with this one: they take a copy of its
+    # evaluated prompt and sample their first token from its logits, each with its own seed.
+    twins: list = field(default_factory=list)
     # Set by the caller's thread when its jobs asked to stop; read by the scheduler.
     cancelled: bool = False
     position: int = 0
@@ -58,10 +66,6 @@ class _Sequence:
     peak_batch: int = 0
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def prefilled(self) -> bool:
-        return self.position > 0
 
 
 class LlamaCppEngine(Backend):
@@ -83,6 +87,7 @@ class LlamaCppEngine(Backend):
         self.gguf = path
         self.max_sequences = int(options.get("max_sequences", DEFAULT_MAX_SEQUENCES))
         self.sequence_context = int(options.get("sequence_context", DEFAULT_SEQUENCE_CONTEXT))
+        self.shares_prefixes = bool(options.get("kv_unified", False))
         threads = int(options.get("n_threads") or os.cpu_count() or 1)
         self._options = options
         # llama.cpp prints its loading report through this logger: errors only, unless asked.
@@ -108,11 +113,13 @@ class LlamaCppEngine(Backend):
         self._free_ids = list(range(self.max_sequences))
         self._active: list[_Sequence] = []
         self._wake = threading.Condition()
-        self._thread = threading.Thread(target=self._serve, name="pressroom-llamacpp", daemon=True)
-        self._thread.start()
-        # Read by tests and the benchmark: decoding steps run, and the most sequences in one.
+        # Read by tests and the benchmark: decoding steps run, the most sequences in one, and
+        # prompt tokens taken from another sequence's cells instead of evaluated.
         self.steps = 0
         self.peak_batch = 0
+        self.shared_prompt_tokens = 0
+        self._thread = threading.Thread(target=self._serve, name="pressroom-llamacpp", daemon=True)
+        self._thread.start()
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, device: torch.device, dtype: torch.dtype) -> LlamaCppEngine:
@@ -122,9 +129,12 @@ class LlamaCppEngine(Backend):
     def _context_params(self, threads: int) -> Any:
         params = self._ll.llama_context_default_params()
         params.n_seq_max = self.max_sequences
-        # A KV stream per sequence: a sequence's attention never depends on the others'
-        # cells, so its numbers (and its text) are the same alone or in a crowd.
-        params.kv_unified = bool(self._options.get("kv_unified", False))
+        # The default, a KV stream per sequence, keeps each sequence's attention to its own
+        # cells: its numbers, and so its text, are the same alone or in a crowd. `kv_unified`
+        # puts every sequence in one buffer instead, so a prompt prefix shared by several
+        # (one job's fields) is stored once and evaluated once: much less prompt work on a
+        # CPU, but a sampled text then depends slightly on what else is being decoded.
+        params.kv_unified = self.shares_prefixes
         params.flash_attn_type = {"auto": -1, "off": 0, "on": 1}[self._options.get("flash_attn", "auto")]
         params.n_ctx = self.max_sequences * self.sequence_context
         params.n_batch = self.n_batch
@@ -227,21 +237,52 @@ class LlamaCppEngine(Backend):
                     self._retire(sequence, "error")
 
     def _admit(self) -> None:
-        """Move waiting sequences into free slots while their prompts fit this step."""
+        """Move waiting sequences into free slots while their prompts fit this step. A
+        prompt that begins like a resident one takes that prefix's KV cells (shared, not
+        recomputed: prompt evaluation is most of the work on a CPU) and evaluates only the
+        rest; if the resident one is itself being evaluated in this step, it waits a step."""
         tokens = len(self._active)
+        deferred, admitted = [], {}
         while self._waiting and self._free_ids:
-            upcoming = self._waiting[0]
+            upcoming = self._waiting.popleft()
             if upcoming.cancelled:
-                self._waiting.popleft()
                 upcoming.finish_reason = "cancelled"
                 upcoming.done.set()
                 continue
-            if self._active and tokens + len(upcoming.prompt) > self.n_batch:
+            leader = admitted.get(tuple(upcoming.prompt))
+            if leader is not None:  # the same prompt: evaluated once, copied after this step
+                upcoming.seq_id = self._free_ids.pop(0)
+                leader.twins.append(upcoming)
+                continue
+            donor, shared = self._prefix_donor(upcoming)
+            if donor is not None and not donor.prefilled:
+                deferred.append(upcoming)
+                continue
+            if self._active and tokens + len(upcoming.prompt) - shared > self.n_batch:
+                self._waiting.appendleft(upcoming)
                 break
-            sequence = self._waiting.popleft()
-            sequence.seq_id = self._free_ids.pop(0)
-            self._active.append(sequence)
-            tokens += len(sequence.prompt)
+            upcoming.seq_id = self._free_ids.pop(0)
+            if donor is not None:
+                self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, upcoming.seq_id, 0, shared)
+                upcoming.position = shared
+                self.shared_prompt_tokens += shared
+            self._active.append(upcoming)
+            admitted[tuple(upcoming.prompt)] = upcoming
+            tokens += len(upcoming.prompt) - shared
+        self._waiting.extendleft(reversed(deferred))
+
+    def _prefix_donor(self, sequence: _Sequence) -> tuple[_Sequence | None, int]:
+        """The resident sequence whose prompt shares the longest beginning with this one's,
+        and how many tokens to take (never the whole prompt: its last token must run)."""
+        best, length = None, 0
+        if not self.shares_prefixes:  # separate KV streams cannot share part of a prompt
+            return None, 0
+        for other in self._active:
+            common = len(os.path.commonprefix([other.prompt, sequence.prompt]))
+            if common > length:
+                best, length = other, common
+        length = min(length, len(sequence.prompt) - 1)
+        return (best, length) if length >= MIN_SHARED_PREFIX else (None, 0)
 
     def _step(self) -> None:
         self._drop_cancelled()
@@ -264,7 +305,8 @@ class LlamaCppEngine(Backend):
         count = 0
         rows = []
         for sequence in self._active:
-            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt
+            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt[sequence.position:]
+            sequence.prefilled = True
             for offset, token in enumerate(tokens):
                 batch.token[count] = token
                 batch.pos[count] = sequence.position + offset
@@ -283,9 +325,20 @@ class LlamaCppEngine(Backend):
         for sequence, row in rows:
             sequence.model_seconds += seconds / len(rows)
             sequence.peak_batch = max(sequence.peak_batch, len(rows))
-            pointer = self._ll.llama_get_logits_ith(self._ctx, row)
-            token = sequence.sampler.pick(np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)))
-            self._accept(sequence, token)
+            logits = np.ctypeslib.as_array(self._ll.llama_get_logits_ith(self._ctx, row), shape=(self.n_vocab,))
+            twins, sequence.twins = sequence.twins, []
+            for twin in twins:
+                self._start_twin(sequence, twin, logits, len(rows))
+            self._accept(sequence, sequence.sampler.pick(logits))
+
+    def _start_twin(self, leader: _Sequence, twin: _Sequence, logits: np.ndarray, batch: int) -> None:
+        """A whole-stream copy of the leader's evaluated prompt (the copy is made before the
+        next step), then the twin's own first draw from the same logits."""
+        self._ll.llama_memory_seq_cp(self._memory, leader.seq_id, twin.seq_id, -1, -1)
+        twin.position, twin.prefilled, twin.peak_batch = leader.position, True, batch
+        self.shared_prompt_tokens += len(twin.prompt)
+        self._active.append(twin)
+        self._accept(twin, twin.sampler.pick(logits))
 
     def _accept(self, sequence: _Sequence, token: int) -> None:
         if self._ll.llama_vocab_is_eog(self._vocab, token):

@@ -18,23 +18,21 @@ CHANNEL_LIMITS = {
 Channel = Literal["search", "social", "display"]
 
 # Small models copy a form better than they follow a description of one: each prompt
-# shows the answer's form with two short examples from unrelated products (so there is
-# nothing on topic to copy), and asks for the answer alone. Short: every prompt token is
-# evaluated for every field.
+# shows the answer's form with short examples from unrelated products (nothing on topic
+# to copy) and asks for the answer alone. The brief comes first and is worded the same
+# for every field, so the engine evaluates it once per job (shared prompt prefix).
+BRIEF = "Product: {product}. {offer}Details: {description}\n"
 PROMPTS = {
-    "headline": (
-        "Write one ad headline for {product}. {offer}Product: {description}\n"
-        "Form: Fresh Roast Every Morning | Sleep Deeper Tonight\n"
+    "headline": BRIEF + (
+        "Write one ad headline for it. Form: Fresh Roast Every Morning | Sleep Deeper Tonight\n"
         "Reply with the headline only, at most {limit} characters."
     ),
-    "body": (
-        "Write one short ad text for {product}. {offer}Product: {description}\n"
-        "Form: Our beans are roasted weekly, so every cup tastes fresh.\n"
+    "body": BRIEF + (
+        "Write one short ad text for it. Form: Our beans are roasted weekly, so every cup tastes fresh.\n"
         "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
-    "cta": (
-        "Write a call to action for an ad for {product}.\n"
-        "Form: Shop now | Find your size\n"
+    "cta": BRIEF + (
+        "Write a call to action for an ad for it. Form: Shop now | Find your size\n"
         "Reply with two to four words only."
     ),
 }

@@ -8,15 +8,15 @@ from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
 
 SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
+# The campaign first, worded the same for both fields: one shared prompt prefix per job.
+BRIEF = "Campaign: {campaign}. {audience}\n"
 PROMPTS = {
-    "subject": (
-        "Write one e-mail subject line for this campaign: {campaign}. {audience}\n"
-        "Form: Your new favourite mug is here\n"
+    "subject": BRIEF + (
+        "Write one e-mail subject line for it. Form: Your new favourite mug is here\n"
         "Reply with the subject line only, at most {limit} characters."
     ),
-    "preview": (
-        "Write the preview text of an e-mail for this campaign: {campaign}. {audience}\n"
-        "Form: Fresh roasts for slow Sunday mornings, picked for you.\n"
+    "preview": BRIEF + (
+        "Write the preview text of the e-mail. Form: Fresh roasts for slow Sunday mornings, picked for you.\n"
         "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
 }
