@@ -104,8 +104,14 @@ class LoopbackServer:
         self.process.wait(timeout=30)
 
 
+# Engine variants the benchmark knows: an engine name, or llama.cpp with its unified KV
+# buffer (shared prompt prefixes evaluated once; sampled text then depends slightly on
+# what else is decoded, so it is not the default).
+VARIANTS = {"llama.cpp-unified": {"engine": "llama.cpp", "kv_unified": True}}
+
+
 def engine_models(engine: str, base_url: str | None) -> str:
-    alias = {"task": "text-generation", "source": "smollm2-135m-instruct", "engine": engine}
+    alias = {"task": "text-generation", "source": "smollm2-135m-instruct", "engine": engine, **VARIANTS.get(engine, {})}
     if engine == "openai":
         alias.update(base_url=base_url, model="smollm2", max_in_flight=16, timeout=120)
     return json.dumps({"text-default": alias})
@@ -270,7 +276,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one brief per use case, the default engine only")
     parser.add_argument("--per-use-case", type=int, default=2)
-    parser.add_argument("--engines", default=None, help="comma-separated; default: every engine available")
+    parser.add_argument("--engines", default=None,
+                        help="comma-separated (llama.cpp, llama.cpp-unified, transformers, openai); "
+                             "default: every engine available")
     parser.add_argument("--late-after", type=float, default=3.0, help="seconds into the workload to submit the late job")
     args = parser.parse_args()
     setup_django()

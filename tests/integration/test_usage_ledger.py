@@ -24,11 +24,16 @@ def finished(*jobs: Job):
     return check
 
 
+TRANSFORMERS = json.dumps({"text-default": {"task": "text-generation", "source": "smollm2-135m-instruct",
+                                           "engine": "transformers"}})
+
+
 def test_a_real_worker_records_tokens_and_shares_each_batched_call_across_its_jobs(start_worker, workspace):
     jobs = [job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": p, "max_new_tokens": 4})
             for p in PROMPTS]
     # Queued before the worker starts: its first batch window takes them together.
-    worker = start_worker("usage", PRESSROOM_BATCH_SIZE="8", PRESSROOM_BATCH_WAIT_SECONDS="1.0")
+    worker = start_worker("usage", PRESSROOM_BATCH_SIZE="8", PRESSROOM_BATCH_WAIT_SECONDS="1.0",
+                          PRESSROOM_MODELS=TRANSFORMERS)
     wait_for(finished(*jobs), timeout=240, what="the text jobs")
 
     seconds_by_call: dict[str, list[float]] = defaultdict(list)
@@ -78,3 +83,24 @@ def test_a_job_that_fails_after_spending_model_time_still_records_it(start_worke
     assert (record.outcome, record.jobs, record.output_tokens) == ("failed", 1, 0)
     assert record.model_seconds > 0  # the embedding call it used before the text step failed
     assert UsageDay.objects.get(workspace=workspace).model_seconds == pytest.approx(record.model_seconds)
+
+
+def test_with_llamacpp_each_job_records_its_own_measured_share_of_the_decoding_steps(start_worker, workspace):
+    """Continuous batching: items join and leave running steps, so the engine measures each
+    item's share of every step it was in; the ledger records that share."""
+    jobs = [job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": p, "max_new_tokens": 6})
+            for p in PROMPTS]
+    worker = start_worker("usage-llamacpp", PRESSROOM_BATCH_SIZE="8", PRESSROOM_BATCH_WAIT_SECONDS="1.0")
+    wait_for(finished(*jobs), timeout=240, what="the text jobs")
+    params = []
+    for job in jobs:
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED, (job.error_message, worker.log())
+        artifact, record = Artifact.objects.get(job=job), UsageRecord.objects.get(job=job)
+        params.append(artifact.generation_params)
+        assert artifact.generation_params["engine"] == "llama.cpp"
+        assert record.output_tokens == artifact.generation_params["new_tokens"] >= 1
+        # Its own share: never more than the wall time of its call, and what the ledger holds.
+        assert 0 < record.model_seconds == pytest.approx(artifact.generation_params["model_seconds"])
+        assert record.model_seconds <= artifact.generation_params["call_seconds"]
+    assert max(p["batch_size"] for p in params) > 1, "the jobs should have been decoded together"

@@ -90,13 +90,18 @@ PROMPTS = [
 ]
 
 
-def _run_prompts(start_worker, workspace, name: str, batch_size: str) -> list[Artifact]:
+def engine_models(engine: str) -> str:
+    return json.dumps({"text-default": {"task": "text-generation", "source": "smollm2-135m-instruct", "engine": engine}})
+
+
+def _run_prompts(start_worker, workspace, name: str, batch_size: str, engine: str = "transformers") -> list[Artifact]:
     jobs = [
         job_create(access=Access.system(workspace), use_case_key="core.text", input={"prompt": p, "max_new_tokens": 10})
         for p in PROMPTS
     ]
     # Queued before the worker starts, so they are all waiting for its first batch window.
-    worker = start_worker(name, PRESSROOM_BATCH_SIZE=batch_size, PRESSROOM_BATCH_WAIT_SECONDS="1.0")
+    worker = start_worker(name, PRESSROOM_BATCH_SIZE=batch_size, PRESSROOM_BATCH_WAIT_SECONDS="1.0",
+                          PRESSROOM_MODELS=engine_models(engine))
     wait_for(finished(*jobs), timeout=240, what=f"{name} jobs")
     worker.stop()
     artifacts = [Artifact.objects.get(job=job) for job in jobs]
@@ -114,6 +119,17 @@ def test_jobs_queued_together_share_model_calls_and_match_unbatched_output(start
     assert len({a.generation_params["batch_id"] for a in unbatched}) == len(PROMPTS)
     assert {a.generation_params["batch_size"] for a in unbatched} == {1}
     # Greedy decoding: the batched result equals the unbatched one, prompt for prompt.
+    assert [a.text for a in batched] == [a.text for a in unbatched]
+
+
+def test_with_llamacpp_jobs_queued_together_decode_together_and_match_unbatched_output(start_worker, workspace):
+    """llama.cpp takes each job's request on its own and decodes them in shared steps: one
+    call per job, each decoded beside the others, with the text it has alone."""
+    batched = _run_prompts(start_worker, workspace, "batched", "8", engine="llama.cpp")
+    unbatched = _run_prompts(start_worker, workspace, "single", "1", engine="llama.cpp")
+    assert {a.generation_params["engine"] for a in batched + unbatched} == {"llama.cpp"}
+    assert max(a.generation_params["batch_size"] for a in batched) > 1
+    assert {a.generation_params["batch_size"] for a in unbatched} == {1}
     assert [a.text for a in batched] == [a.text for a in unbatched]
 
 

@@ -1,6 +1,7 @@
 """The real runtime hands each output its call's measured time and its prompt's tokens, so
 the ledger's shares add up to the calls' time."""
 import pytest
+from django.test import override_settings
 
 from pressroom.plugins import EmbedTexts, GenerateText
 from pressroom.usage.metering import usage_of_result
@@ -10,6 +11,12 @@ from pressroom_workers.runtime.backends import TextItem
 pytestmark = pytest.mark.models
 
 
+def text_engine(engine: str):
+    return override_settings(PRESSROOM={"MODELS": {"text-default": {
+        "task": "text-generation", "source": "smollm2-135m-instruct", "engine": engine}}})
+
+
+@text_engine("transformers")
 def test_outputs_share_their_batched_calls_time_and_count_their_prompt_tokens():
     runtime = ModelRuntime()
     prompts = ["Name a colour.", "Say hello to the whole team, please.", "Name a fruit."]
@@ -32,3 +39,17 @@ def test_outputs_share_their_batched_calls_time_and_count_their_prompt_tokens():
         # Padding in the shared call is not counted: each prompt counts its own tokens.
         assert usage.input_tokens == len(backend.tokenizer(rendered, add_special_tokens=False)["input_ids"])
     assert usages[0].input_tokens < usages[1].input_tokens
+
+
+@text_engine("llama.cpp")
+def test_continuous_batching_measures_each_outputs_own_share_and_prompt_tokens():
+    runtime = ModelRuntime()
+    prompts = ["Name a colour.", "Say hello to the whole team, please.", "Name a fruit."]
+    results = runtime.execute([GenerateText(prompts=(p,), max_new_tokens=3) for p in prompts])
+    backend = runtime.model("text-default").backend
+    for prompt, (output,) in zip(prompts, results):
+        usage = usage_of_result([output])
+        # Its own share of the steps it was decoded in, within its call's wall time.
+        assert 0 < usage.model_seconds == output.provenance.model_seconds <= output.provenance.call_seconds
+        assert usage.output_tokens == output.new_tokens
+        assert usage.input_tokens == len(backend.tokenize(backend._render(TextItem(prompt, None, None))))

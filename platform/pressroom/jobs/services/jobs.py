@@ -241,7 +241,8 @@ def _artifact_from_draft(job: Job, draft: ArtifactDraft) -> Artifact:
             "batch_id": provenance.batch_id,
             "batch_size": provenance.batch_size,
             "call_seconds": provenance.call_seconds,
-            **{key: value for key in ("engine", "endpoint", "model_id") if (value := getattr(provenance, key))},
+            **{key: value for key in ("engine", "endpoint", "model_id", "model_seconds")
+               if (value := getattr(provenance, key)) is not None and value != ""},
         },
         seed=draft.seed,
     )
