@@ -136,3 +136,29 @@ def test_with_a_unified_kv_buffer_a_shared_prompt_beginning_is_evaluated_once():
                            for ask in ("Write one ad headline for it.", "Write a call to action for it.")], {})
     assert all(result.new_tokens >= 1 for result in results)
     assert unified.shared_prompt_tokens >= 16
+
+
+def test_twins_of_a_call_cancelled_before_its_first_step_come_back_cancelled(engine):
+    results = engine.run([headline(1), headline(2), headline(3)], {}, should_stop=lambda: True)
+    assert [result.finish_reason for result in results] == ["cancelled"] * 3
+
+
+def test_when_every_slot_is_taken_a_new_call_gets_the_next_free_one():
+    """Free slots go to the call with the fewest sequences decoding, not to the head of the
+    queue: a job behind a long queue starts as soon as any sequence ends."""
+    spec = ModelSpec.from_settings("text-default")
+    narrow = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32, options={"max_sequences": 2})
+    queue = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=budget)
+             for start, budget in ((1, 8), (200, 60), (400, 60), (600, 60))]
+    queue_done = threading.Event()
+    thread = threading.Thread(target=lambda: (narrow.run(queue, {}), queue_done.set()))
+    thread.start()
+    while narrow.steps < 2:
+        threading.Event().wait(0.01)
+    late = narrow.run([TextItem("Say hello.", None, None, max_new_tokens=3)], {})[0]
+    steps_when_late_ended, late_before_queue = narrow.steps, not queue_done.is_set()
+    thread.join()
+    assert late.new_tokens >= 1 and late_before_queue
+    # It took the slot of the 8-token sequence (about step 10), not the next one to free up
+    # behind the queue's 60-token ones (after step 60).
+    assert steps_when_late_ended < 40

@@ -11,11 +11,12 @@ from its own seeded generator: its text depends on its prompt and seed only.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import os
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,9 @@ class _Sequence:
     prompt: list[int]
     budget: int
     sampler: RowSampler
+    # The run() call it belongs to: free slots go first to the calls with the fewest
+    # sequences decoding, so a job that arrives behind a long queue starts at once.
+    call: int = 0
     seq_id: int = -1
     # Set once its prompt has been sent to the model (all of it but a shared prefix).
     prefilled: bool = False
@@ -110,6 +114,7 @@ class LlamaCppEngine(Backend):
         self._formatter = self._chat_formatter(Jinja2ChatFormatter, metadata)
         self._piece_buffer = ctypes.create_string_buffer(256)
         self._waiting: deque[_Sequence] = deque()
+        self._calls = itertools.count()
         self._free_ids = list(range(self.max_sequences))
         self._active: list[_Sequence] = []
         self._wake = threading.Condition()
@@ -189,7 +194,8 @@ class LlamaCppEngine(Backend):
 
     # -- the caller's side ---------------------------------------------------
     def run(self, items: list[TextItem], params: dict[str, Any], should_stop: StopCheck = _never) -> list[TextResult]:
-        sequences = [self._sequence(item) for item in items]
+        call = next(self._calls)
+        sequences = [self._sequence(item, call) for item in items]
         with self._wake:
             self._waiting.extend(sequences)
             self._wake.notify()
@@ -210,7 +216,7 @@ class LlamaCppEngine(Backend):
                     for each in sequences:
                         each.cancelled = True
 
-    def _sequence(self, item: TextItem) -> _Sequence:
+    def _sequence(self, item: TextItem, call: int) -> _Sequence:
         prompt = self.tokenize(self._render(item))
         room = self.sequence_context - len(prompt)
         if room < 1:
@@ -219,7 +225,7 @@ class LlamaCppEngine(Backend):
                 "(raise `sequence_context` in the model's settings)"
             )
         return _Sequence(item=item, prompt=prompt, budget=max(1, min(item.max_new_tokens, room)),
-                         sampler=RowSampler(item.seed, item.temperature, item.top_p))
+                         sampler=RowSampler(item.seed, item.temperature, item.top_p), call=call)
 
     # -- the scheduler -------------------------------------------------------
     def _serve(self) -> None:
@@ -244,7 +250,7 @@ class LlamaCppEngine(Backend):
         tokens = len(self._active)
         deferred, admitted = [], {}
         while self._waiting and self._free_ids:
-            upcoming = self._waiting.popleft()
+            upcoming = self._next_waiting()
             if upcoming.cancelled:
                 upcoming.finish_reason = "cancelled"
                 upcoming.done.set()
@@ -270,6 +276,13 @@ class LlamaCppEngine(Backend):
             admitted[tuple(upcoming.prompt)] = upcoming
             tokens += len(upcoming.prompt) - shared
         self._waiting.extendleft(reversed(deferred))
+
+    def _next_waiting(self) -> _Sequence:
+        """The first waiting sequence of the call with the fewest sequences decoding."""
+        decoding = Counter(sequence.call for sequence in self._active)
+        chosen = min(self._waiting, key=lambda sequence: decoding[sequence.call])
+        self._waiting.remove(chosen)
+        return chosen
 
     def _prefix_donor(self, sequence: _Sequence) -> tuple[_Sequence | None, int]:
         """The resident sequence whose prompt shares the longest beginning with this one's,
@@ -363,5 +376,20 @@ class LlamaCppEngine(Backend):
         self._active.remove(sequence)
         self._free_ids.append(sequence.seq_id)
         self._free_ids.sort()
+        self._release_twins(sequence)
         sequence.done.set()
+
+    def _release_twins(self, leader: _Sequence) -> None:
+        """Twins of a leader that leaves before its prompt ran (cancelled, or a failed
+        step) never got their copy: they fail with it, or go back to wait for a slot."""
+        twins, leader.twins = leader.twins, []
+        for twin in twins:
+            self._free_ids.append(twin.seq_id)
+            twin.seq_id = -1
+            if leader.error is not None:
+                twin.error, twin.finish_reason = leader.error, "error"
+                twin.done.set()
+            else:
+                self._waiting.appendleft(twin)
+        self._free_ids.sort()
 
