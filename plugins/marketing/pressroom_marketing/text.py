@@ -10,13 +10,24 @@ from pressroom.plugins import GenerateText, TextOutput, complete_sentences, fit_
 LABEL = re.compile(r"^\s*(?:[-*#>\d.)\s]+)?(?:headline|body|call to action|cta|subject(?: line)?|preview(?: text)?|post|description)\s*:\s*", re.I)
 
 
+# Lines that come before an answer rather than being one: a salutation ("Dear Alex,"),
+# a bare label ("Subject:"), or an introduction ending in a colon ("Here's a headline:").
+PREAMBLE = re.compile(r"^(?:(?:dear|hi|hello|hey|greetings)\b[^.!?:]{0,40},?|[^.!?]{0,80}:)$", re.I)
+
+
 def clean_line(text: str, *, single_line: bool = True) -> str:
-    """Strip labels, quotes and markdown the model adds around the answer."""
+    """Strip labels, quotes and markdown the model adds around the answer; a one-line
+    field takes the first line that is an answer, not a salutation or an introduction."""
     text = text.strip()
     if single_line:
-        text = next((line for line in text.splitlines() if line.strip()), "")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        text = next((line for line in lines if not _preamble(line)), lines[0] if lines else "")
     text = LABEL.sub("", text).strip().strip('"“”\'*').strip()
     return re.sub(r"\s+", " ", text) if single_line else text
+
+
+def _preamble(line: str) -> bool:
+    return bool(PREAMBLE.match(line.strip().strip('"“”\'*').strip()))
 
 
 def trim_at_word_boundary(text: str, limit: int) -> str:
@@ -145,7 +156,9 @@ def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: 
         prompts=tuple(prompts), system_prompt=system_prompt, max_new_tokens=cap, temperature=temperature,
         seeds=tuple(seed + i for i in range(len(fields))),
         budgets=tuple(token_budget(f.limit, cap) for f in fields),
-        stop=("\n",) if single_line else ("\n\n\n",),
+        # A one-line field runs to its budget (small) rather than stopping at its first line:
+        # small models often open with a salutation or an introduction line before the answer.
+        stop=("\n\n\n",),
     )
 
 

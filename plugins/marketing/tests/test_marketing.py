@@ -214,9 +214,20 @@ def test_an_answer_cut_by_its_budget_keeps_its_whole_sentences_or_is_regenerated
     assert draft.data["regenerated"] == ["cta"]
 
 
-def test_each_field_gets_a_token_budget_from_its_limit_and_single_lines_stop_at_a_newline():
+def test_each_field_gets_a_token_budget_from_its_limit():
     runtime = FakeRuntime(lambda prompt, i: "Fine")
     run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1}, runtime=runtime)
     first = runtime.requests[0]
     assert first.budgets == (18, 38, 13)  # 30, 90 and 15 characters
-    assert first.stop == ("\n",)
+    assert first.stop == ("\n\n\n",)
+
+
+@pytest.mark.parametrize("reply, answer", [
+    ("Dear Alex,\nYour winter coat is waiting", "Your winter coat is waiting"),
+    ("Subject:\nNew trail shoes just landed", "New trail shoes just landed"),
+    ("Here's a headline for you:\n\"Grip the Trail\"", "Grip the Trail"),
+    ("Shop now: 20% off", "Shop now: 20% off"),
+    ("Hey there,", "Hey there,"),
+])
+def test_a_one_line_field_takes_the_first_line_that_is_an_answer(reply, answer):
+    assert clean_line(reply) == answer

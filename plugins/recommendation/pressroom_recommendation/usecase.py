@@ -10,7 +10,8 @@ from pressroom_recommendation.schema import RecommendationInput
 MESSAGE = ("Write a short, friendly message to {customer} recommending these products: {items}. "
            "Mention each product by its exact name in double quotes. Do not mention any other product.\n"
            "Reply with the message only: a greeting, then one to three complete sentences on why these suit them.")
-# Sampled (a greedy small model loops), within a budget, ending at a paragraph.
+# Sampled (a greedy small model loops), within a budget (a greeting line comes first, so a
+# blank line does not end it).
 TEMPERATURE, TOP_P, MESSAGE_TOKENS = 0.7, 0.95, 80
 SYSTEM = "You write personalised shopping recommendations. {voice}"
 
@@ -68,7 +69,7 @@ class PersonalisedRecommendations(UseCase):
     @staticmethod
     def _request(prompts: tuple[str, ...], system: str, seeds: tuple[int, ...]) -> GenerateText:
         return GenerateText(prompts=prompts, system_prompt=system, max_new_tokens=MESSAGE_TOKENS,
-                            temperature=TEMPERATURE, top_p=TOP_P, seeds=seeds, stop=("\n\n",))
+                            temperature=TEMPERATURE, top_p=TOP_P, seeds=seeds, stop=("\n\n\n",))
 
     @staticmethod
     def _problems(output, ranking, names: set[str], ctx: RunContext) -> list[str]:

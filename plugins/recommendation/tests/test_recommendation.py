@@ -121,4 +121,4 @@ def test_a_message_that_names_none_of_the_customers_items_is_written_again():
     drafts = run_use_case(PersonalisedRecommendations, VALID, runtime=runtime)
     assert all(d.data["regenerated"] and d.data["missing_items"] == [] for d in drafts)
     first = next(r for r in runtime.requests if r.__class__.__name__ == "GenerateText")
-    assert first.temperature > 0 and first.stop == ("\n\n",) and first.max_new_tokens <= 80
+    assert first.temperature > 0 and first.stop == ("\n\n\n",) and first.max_new_tokens <= 80
