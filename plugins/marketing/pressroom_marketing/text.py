@@ -86,7 +86,7 @@ def _settle(item: Field, output: TextOutput) -> None:
     if output.params.get("finish_reason") == "length":
         kept = complete_sentences(value)
         item.cut = not kept
-        value = kept or value
+        value = kept or close_phrase(value)
     else:
         item.cut = False
     if not item.value or not item.over_with(value) or len(value) < len(item.value):
@@ -162,10 +162,27 @@ def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: 
     )
 
 
+# Words a phrase does not end on: a cut that leaves one of them reads as cut.
+DANGLING = frozenset("a an the of for to and or but with your our my their its in on at by from as that this "
+                     "is are was be will".split())
+
+
 def trim_at_sentence_or_word(text: str, limit: int) -> str:
-    """Whole sentences when one ends within the limit, else whole words."""
+    """Whole sentences when one ends within the limit, else whole words, never ending on
+    a word that leaves the phrase open ("Savor the flavors of a") or on a comma."""
     within = complete_sentences(text[:limit])
-    return within if within and len(within) >= limit // 3 else trim_at_word_boundary(text, limit)
+    if within and len(within) >= limit // 3:
+        return within
+    return close_phrase(trim_at_word_boundary(text, limit))
+
+
+def close_phrase(text: str) -> str:
+    """Drop trailing words that leave a phrase open, and the commas or colons before them."""
+    words = text.rstrip(" ,;:-–—").split(" ")
+    while len(words) > 1 and words[-1].casefold().strip("\"'“”") in DANGLING:
+        words = words[:-1]
+        words[-1] = words[-1].rstrip(",;:-–—")
+    return " ".join(words).rstrip(" ,;:-–—")
 
 
 def add_disclaimers(fields: list[Field], name: str, disclaimers: tuple[str, ...]) -> list[Field]:

@@ -231,3 +231,17 @@ def test_each_field_gets_a_token_budget_from_its_limit():
 ])
 def test_a_one_line_field_takes_the_first_line_that_is_an_answer(reply, answer):
     assert clean_line(reply) == answer
+
+
+@pytest.mark.parametrize("text, closed", [
+    ("Savor the flavors of a", "Savor the flavors"),
+    ("Sell it and", "Sell it"),
+    ("Send it to the go-ahead,", "Send it to the go-ahead"),
+    ("Don't miss the", "Don't miss"),
+    ("Shop now", "Shop now"),
+    ("The", "The"),
+])
+def test_a_cut_phrase_does_not_end_on_a_word_that_leaves_it_open(text, closed):
+    from pressroom_marketing.text import close_phrase
+
+    assert close_phrase(text) == closed

@@ -17,22 +17,23 @@ CHANNEL_LIMITS = {
 }
 Channel = Literal["search", "social", "display"]
 
-# Small models copy a form better than they follow a description of one: each prompt
-# shows the answer's form with short examples from unrelated products (nothing on topic
-# to copy) and asks for the answer alone. The brief comes first and is worded the same
-# for every field, so the engine evaluates it once per job (shared prompt prefix).
+# Each prompt says the answer's form and asks for the answer alone. Example answers for
+# other products were tried and dropped: the 135M model copied them, words and topic
+# ("Grip Every Trail"; coffee "beans" in a shoe ad), except content-free calls to action.
+# The brief comes first and is worded the same for every field, so the engine evaluates
+# identical prompts once per job.
 BRIEF = "Product: {product}. {offer}Details: {description}\n"
 PROMPTS = {
     "headline": BRIEF + (
-        "Write one ad headline for it. Form: Fresh Roast Every Morning | Sleep Deeper Tonight\n"
+        "Write one ad headline for it: three to six words, no quotes, no greeting.\n"
         "Reply with the headline only, at most {limit} characters."
     ),
     "body": BRIEF + (
-        "Write one short ad text for it. Form: Our beans are roasted weekly, so every cup tastes fresh.\n"
+        "Write one short ad text for it: one sentence on what it does for the reader.\n"
         "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
     "cta": BRIEF + (
-        "Write a call to action for an ad for it. Form: Shop now | Find your size\n"
+        "Write a call to action for an ad for it, like: Shop now | Find your size\n"
         "Reply with two to four words only."
     ),
 }

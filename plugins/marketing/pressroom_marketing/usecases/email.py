@@ -12,11 +12,11 @@ SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
 BRIEF = "Campaign: {campaign}. {audience}\n"
 PROMPTS = {
     "subject": BRIEF + (
-        "Write one e-mail subject line for it. Form: Your new favourite mug is here\n"
+        "Write one e-mail subject line for it: five to eight words, no greeting.\n"
         "Reply with the subject line only, at most {limit} characters."
     ),
     "preview": BRIEF + (
-        "Write the preview text of the e-mail. Form: Fresh roasts for slow Sunday mornings, picked for you.\n"
+        "Write the preview text of the e-mail: one sentence that follows the subject line, no greeting.\n"
         "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
 }

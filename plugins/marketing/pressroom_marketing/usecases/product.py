@@ -12,7 +12,7 @@ from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft
 LENGTHS = {"short": 200, "medium": 500, "long": 1000}
 PROMPT = (
     "Write a {length} product description for {name}. Use only these facts:\n{facts}\n"
-    "Form: This ceramic mug keeps coffee hot for longer. It is light and safe in the dishwasher.\n"
+    "Write two to four plain sentences on what it is and why it helps.\n"
     "Reply with the description only, in complete sentences, without headings, prices or other claims."
 )
 

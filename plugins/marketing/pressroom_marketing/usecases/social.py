@@ -14,7 +14,7 @@ PLATFORMS = {"x": {"limit": 280, "hashtags": 2}, "linkedin": {"limit": 3000, "ha
 Platform = Literal["x", "linkedin", "instagram"]
 PROMPT = (
     "Write one {platform} post about {topic}. {details}\n"
-    "Form: Our autumn teas are in store now: warm spices and bright citrus. Come and taste them.\n"
+    "Write two or three sentences, then invite the reader to act.\n"
     "Reply with the post only, two or three sentences, using only these facts: no hashtags, links, names or dates "
     "that are not given."
 )
