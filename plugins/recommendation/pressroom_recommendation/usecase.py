@@ -85,6 +85,11 @@ class PersonalisedRecommendations(UseCase):
     def _draft(index, customer, ranking, output, names, template, regenerated, disclaimers=()) -> ArtifactDraft:
         text = message_text(output)
         chosen = {r.name.casefold() for r in ranking}
+        # Still naming none of the customer's items after its second try: the ranking is
+        # the point of the message, so one plain sentence naming them is written in.
+        items_added = not {name.casefold() for _, _, name in named_items(text)} & chosen
+        if items_added:
+            text = f"{text} You might like {' and '.join(f'“{r.name}”' for r in ranking[:2])}.".strip()
         mentioned = [name for _, _, name in named_items(text)]
         # A message has no character limit: the workspace's disclaimers follow it whole.
         message = fit_disclaimers(text, disclaimers)
@@ -99,6 +104,7 @@ class PersonalisedRecommendations(UseCase):
                 "unknown_items": unknown_names(text, names),
                 "missing_items": [r.name for r in ranking if r.name.casefold() not in {m.casefold() for m in mentioned}],
                 "regenerated": regenerated,
+                "items_added": items_added,
                 "all_named_items_recommended": all(m.casefold() in chosen for m in mentioned),
             },
         )

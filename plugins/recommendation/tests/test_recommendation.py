@@ -122,3 +122,12 @@ def test_a_message_that_names_none_of_the_customers_items_is_written_again():
     assert all(d.data["regenerated"] and d.data["missing_items"] == [] for d in drafts)
     first = next(r for r in runtime.requests if r.__class__.__name__ == "GenerateText")
     assert first.temperature > 0 and first.stop == ("\n\n\n",) and first.max_new_tokens <= 80
+
+
+def test_a_message_that_still_names_none_of_its_items_after_the_retry_gets_them_written_in():
+    drafts = run_use_case(PersonalisedRecommendations, VALID, runtime=FakeRuntime(lambda prompt, i: "Happy shopping!"))
+    for draft in drafts:
+        top = [r["name"] for r in draft.data["recommendations"]][:2]
+        assert draft.data["regenerated"] and draft.data["items_added"]
+        assert draft.text.startswith("Happy shopping! You might like ")
+        assert draft.data["named_items"] == top and draft.data["unknown_items"] == []
