@@ -39,6 +39,7 @@ from pressroom.plugins import (
 )
 from pressroom.plugins.services import prompt_template_resolver
 from pressroom.jobs.services.artifacts import artifacts_fail_closed, artifacts_screen
+from pressroom.safety.models import SafetyPolicy
 from pressroom.safety.services import jobs_input_rescreen, quality_problems, safety_policy_get
 from pressroom.usage.metering import Usage, usage_of_result
 
@@ -92,17 +93,17 @@ def plugin_settings(label: str) -> dict[str, Any]:
     return config.settings if isinstance(config, PluginConfig) else {}
 
 
-def required_disclaimers(workspace_id: int, use_case_key: str) -> tuple[str, ...]:
+def required_disclaimers(workspace_id: int, use_case_key: str, policy: SafetyPolicy | None = None) -> tuple[str, ...]:
     """The phrases the workspace's policy requires in this use case's output, for the run
     context: the use case writes them in, and the brand check then verifies them."""
-    phrases = (safety_policy_get(workspace=workspace_id).required_disclaimers or {}).get(use_case_key, [])
+    policy = policy or safety_policy_get(workspace=workspace_id)
+    phrases = (policy.required_disclaimers or {}).get(use_case_key, [])
     return tuple(str(phrase) for phrase in phrases if str(phrase).strip())
 
 
-def quality_reviewer(job: Job) -> Callable[[str], list[str]]:
+def quality_reviewer(job: Job, policy: SafetyPolicy) -> Callable[[str], list[str]]:
     """The quality stage's rules for this job's brief and workspace, for its use case to ask
     before it returns its drafts (it regenerates what they flag)."""
-    policy = safety_policy_get(workspace=job.workspace_id)
     return lambda text: quality_problems(text=text, policy=policy, use_case=job.use_case, brief=job.input)
 
 
@@ -286,12 +287,13 @@ class JobBatchExecutor:
         try:
             use_case = use_case_get(job.use_case)
             data = use_case.Input.model_validate(job.input)
+            policy = safety_policy_get(workspace=job.workspace_id)  # read once for both below
             ctx = RunContext(
                 job_id=str(job.pk), workspace_slug=job.workspace.slug, workspace_id=job.workspace_id,
                 base_seed=job.base_seed, templates=prompt_template_resolver(job.workspace_id),
                 settings=plugin_settings(use_case.plugin),
-                required_disclaimers=required_disclaimers(job.workspace_id, job.use_case),
-                quality_review=quality_reviewer(job),
+                required_disclaimers=required_disclaimers(job.workspace_id, job.use_case, policy),
+                quality_review=quality_reviewer(job, policy),
             )
             run = JobRun(job=job, generator=use_case.run(data, ctx), expected_steps=use_case.expected_steps)
             run.advance(first=True)
