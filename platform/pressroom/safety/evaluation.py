@@ -26,19 +26,25 @@ class LabelledSetInvalid(ValueError):
     pass
 
 
-def load_labelled_set(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def read_json_lines(path: Path) -> list[Any]:
+    """Every non-blank line of a UTF-8 JSON Lines file, parsed; errors name the line."""
     try:
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError as error:
         raise LabelledSetInvalid(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from error
-    if not lines:
-        raise LabelledSetInvalid(f"{path} is empty")
     records = []
     for number, line in enumerate(lines, start=1):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as error:
             raise LabelledSetInvalid(f"{path}: line {number} is not JSON ({error.msg})") from error
+    return records
+
+
+def load_labelled_set(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    records = read_json_lines(path)
+    if not records:
+        raise LabelledSetInvalid(f"{path} is empty")
     policy = records[0].get("policy") if isinstance(records[0], dict) else None
     if not isinstance(policy, dict):
         raise LabelledSetInvalid(f'{path}: the first line must be {{"policy": {{...}}}}')

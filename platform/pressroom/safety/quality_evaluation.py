@@ -8,13 +8,12 @@ Nothing is written to the database: the policy is an unsaved SafetyPolicy.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from pressroom.safety.checks.base import Subject
-from pressroom.safety.evaluation import EXPECTED, LabelledSetInvalid, policy_from
+from pressroom.safety.evaluation import EXPECTED, LabelledSetInvalid, policy_from, read_json_lines
 from pressroom.safety.registry import stage_checks
 from pressroom.safety.screening import screen
 
@@ -22,16 +21,7 @@ OUTCOME = {("review", "review"): "tp", ("pass", "review"): "fp", ("review", "pas
 
 
 def load_rows(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError as error:
-        raise LabelledSetInvalid(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from error
-    records = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise LabelledSetInvalid(f"{path}: line {number} is not JSON ({error.msg})") from error
+    records = read_json_lines(path)
     policy = {}
     if records and isinstance(records[0], dict) and set(records[0]) == {"policy"}:
         policy, records = records[0]["policy"], records[1:]
