@@ -68,6 +68,19 @@ def _quality_problems(artifact, quality_checks: set[str]) -> list[str]:
             if verdict.check_name in quality_checks and verdict.decision != "pass"]
 
 
+def variant_rows(jobs: list, quality_checks: set[str]) -> list[dict]:
+    """Each first-draft text variant with the quality reasons against it, for reading why."""
+    rows = []
+    for job in jobs:
+        for artifact in job.artifacts.all():
+            if artifact.kind != "text" or artifact.revision_of_id is not None:
+                continue
+            reasons = [f"{verdict.check_name}: {verdict.reason}" for verdict in artifact.verdicts.all()
+                       if verdict.check_name in quality_checks and verdict.decision != "pass"]
+            rows.append({"use_case": job.use_case, "job": str(job.pk), "text": artifact.text, "reasons": reasons})
+    return rows
+
+
 def report(jobs: list, quality_checks: set[str]) -> dict:
     by_use_case: dict[str, dict] = {}
     for job in jobs:
@@ -99,6 +112,7 @@ def main() -> None:
     parser.add_argument("--per-use-case", type=int, default=None)
     parser.add_argument("--label", default="current", help="names this run (e.g. before / after a prompt change)")
     parser.add_argument("--timeout", type=float, default=4 * 3600)
+    parser.add_argument("--dump", type=Path, help="write every variant's text and quality reasons here (JSON Lines)")
     args = parser.parse_args()
     setup_django()
     flush_broker()
@@ -109,6 +123,9 @@ def main() -> None:
     result = {"benchmark": "quality_pass_share", "label": args.label, "briefs": len(briefs),
               "seconds": round(seconds, 1), **report(jobs, {check.name for check in stage_checks("quality")})}
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.dump:
+        rows = variant_rows(jobs, {check.name for check in stage_checks("quality")})
+        args.dump.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     shares = ", ".join(f"{key.split('.')[-1]} {value['quality_pass_share']}" for key, value in result["by_use_case"].items())
     print(f"SUMMARY quality [{args.label}] {result['quality_pass_share']} of {result['variants']} variants pass quality "
           f"({len(briefs)} briefs; {shares})")

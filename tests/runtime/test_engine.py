@@ -52,6 +52,28 @@ def test_sampled_items_are_reproducible_from_their_seed_whatever_else_is_queued(
     assert [call.size for call in runtime.calls] == [2, 4]  # sampled and greedy items share a call
 
 
+def test_each_prompt_samples_at_its_own_temperature_in_one_call(runtime):
+    request = GenerateText(prompts=("Name a colour.", "Invent a product name."), max_new_tokens=4, temperature=0.8,
+                           temperatures=(0.0, 1.2), seeds=(5, 6))
+    greedy_alone, sampled_alone = (runtime.execute([greedy("Name a colour.", 4)])[0][0],
+                                   runtime.execute([GenerateText(prompts=("Invent a product name.",), max_new_tokens=4,
+                                                                 temperature=1.2, seeds=(6,))])[0][0])
+    together = runtime.execute([request])[0]
+    assert [o.params["temperature"] for o in together] == [0.0, 1.2]
+    assert [o.text for o in together] == [greedy_alone.text, sampled_alone.text]
+    assert runtime.calls[-1].size == 2
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"temperatures": (0.5,)}, "one temperature per prompt"),
+    ({"temperatures": (0.5, 3.0)}, "from 0 to 2"),
+    ({"temperature": -1.0}, "from 0 to 2"),
+])
+def test_temperatures_are_checked_when_the_request_is_made(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GenerateText(prompts=("a", "b"), **kwargs)
+
+
 def test_provenance_names_the_weights(runtime):
     output = runtime.execute([greedy("Hi", 2)])[0][0]
     provenance = output.provenance

@@ -25,12 +25,19 @@ class GenerateText:
     budgets: tuple[int, ...] = ()
     # Generation of a prompt ends at the first of these strings (left out of the text).
     stop: tuple[str, ...] = ()
+    # A temperature per prompt (short phrases want less randomness than body copy); empty:
+    # `temperature` for every prompt.
+    temperatures: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.seeds and len(self.seeds) != len(self.prompts):
             raise ValueError("GenerateText needs one seed per prompt")
         if self.budgets and len(self.budgets) != len(self.prompts):
             raise ValueError("GenerateText needs one budget per prompt")
+        if self.temperatures and len(self.temperatures) != len(self.prompts):
+            raise ValueError("GenerateText needs one temperature per prompt")
+        if any(not 0.0 <= t <= 2.0 for t in (self.temperature, *self.temperatures)):
+            raise ValueError("GenerateText temperatures must be from 0 to 2")
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ class RunContext:
     required_disclaimers: tuple[str, ...] = ()
     # The quality stage's reasons to flag a text written for this job (its brief and the
     # workspace's quality settings bound in); [] when it would pass. Use cases regenerate
-    # what it flags, within QUALITY_REGENERATIONS, before returning their drafts.
+    # what it flags, within their own budget (marketing: quality_regenerations), before
+    # returning their drafts.
     quality_review: Callable[[str], list[str]] = field(default=lambda text: [])
 
     def prompt_template(self, key: str, default_body: str) -> PromptTemplate:

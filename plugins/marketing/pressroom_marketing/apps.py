@@ -9,7 +9,7 @@ class MarketingConfig(PluginConfig):
     author = "Pressroom"
     description = "Ad copy, social posts, e-mail subject lines and product descriptions."
     sdk_api_version = "1.0"
-    default_settings = {"default_variants": 2, "temperature": 0.8}
+    default_settings = {"default_variants": 2, "temperature": 0.8, "phrase_temperature": 0.6, "quality_regenerations": 2}
     use_cases = [
         "pressroom_marketing.usecases.ad_copy.AdCopy",
         "pressroom_marketing.usecases.social.SocialPost",
@@ -18,5 +18,9 @@ class MarketingConfig(PluginConfig):
     ]
 
     def validate(self, settings: dict) -> None:
-        if not 0 < float(settings["temperature"]) <= 2:
-            raise ValueError("temperature must be in (0, 2]")
+        for name in ("temperature", "phrase_temperature"):
+            if not 0 < float(settings[name]) <= 2:
+                raise ValueError(f"{name} must be in (0, 2]")
+        regenerations = settings["quality_regenerations"]
+        if isinstance(regenerations, bool) or not isinstance(regenerations, int) or not 0 <= regenerations <= 5:
+            raise ValueError("quality_regenerations must be a whole number from 0 to 5")

@@ -48,6 +48,8 @@ class Field:
     prompt: str
     limit: int
     single_line: bool = True
+    # The field's own sampling temperature; None: the request's.
+    temperature: float | None = None
     value: str = ""
     regenerated: bool = False
     trimmed: bool = False
@@ -55,6 +57,8 @@ class Field:
     cut: bool = False
     # Regenerated because the quality stage would have flagged it.
     quality_regenerated: bool = False
+    # Sentences left out because the quality stage flagged the field with them in.
+    sentences_dropped: list[str] = field(default_factory=list)
     # Required disclaimers written into this field, and whether its text was cut for them.
     disclaimers_added: list[str] = field(default_factory=list)
     shortened_for_disclaimers: bool = False
@@ -94,13 +98,14 @@ def _settle(item: Field, output: TextOutput) -> None:
 
 
 def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperature: float, max_new_tokens: int = 96,
-                 review: Callable[[str], list[str]] | None = None):
+                 review: Callable[[str], list[str]] | None = None, regenerations: int = 2):
     """Generate every field in one request, each with a token budget from its character
-    limit, single-line fields stopping at their first line; regenerate once, with a
-    stricter instruction, the fields that came out too long, empty or cut mid-sentence;
-    then, with `review` (the run context's quality_review), regenerate once more the fields
-    the quality stage would flag, keeping whichever version it flags for fewer reasons;
-    trim what is still too long at a sentence or word boundary.
+    limit; regenerate once, with a stricter instruction, the fields that came out too long,
+    empty or cut mid-sentence; trim what is still too long at a sentence, clause or word
+    boundary. Then, with `review` (the run context's quality_review, which sees each field
+    as it will ship), up to `regenerations` rounds: leave out a sentence the stage flags
+    where the rest stands alone, and regenerate the fields it still flags, keeping whichever
+    version it flags for fewer reasons.
     A sub-generator: `yield from write_fields(...)` inside a use case's run."""
     outputs = yield _request(fields, [f.prompt for f in fields], system_prompt, seed, temperature, max_new_tokens)
     for item, output in zip(fields, outputs):
@@ -115,12 +120,20 @@ def write_fields(fields: list[Field], *, system_prompt: str, seed: int, temperat
         for item, output in zip(retry, outputs):
             item.regenerated = True
             _settle(item, output)
-    if review is not None:
-        yield from _regenerate_flagged(fields, review, system_prompt, seed + 2000, temperature, max_new_tokens)
     for item in fields:
-        if len(item.value) > item.limit:
-            item.value, item.trimmed = trim_at_sentence_or_word(item.value, item.limit), True
+        _fit(item)
+    if review is not None:
+        for round_number in range(regenerations):
+            if not (yield from _regenerate_flagged(fields, review, system_prompt, seed + 2000 + 1000 * round_number,
+                                                   temperature, max_new_tokens)):
+                break
     return fields
+
+
+def _fit(item: Field) -> None:
+    """Hold the field to its limit (what ships is what the quality stage reviews)."""
+    if len(item.value) > item.limit:
+        item.value, item.trimmed = trim_at_sentence_or_word(item.value, item.limit), True
 
 
 def _reviewed(item: Field, review: Callable[[str], list[str]], value: str | None = None) -> list[str]:
@@ -130,10 +143,18 @@ def _reviewed(item: Field, review: Callable[[str], list[str]], value: str | None
 
 def _regenerate_flagged(fields: list[Field], review: Callable[[str], list[str]], system_prompt: str, seed: int,
                         temperature: float, cap: int):
-    flagged = {id(f): problems for f in fields if (problems := _reviewed(f, review))}
+    """One round: repair or regenerate the fields the quality stage flags. Returns whether
+    any field was still flagged (so another round may help)."""
+    flagged = {}
+    for item in fields:
+        problems = _reviewed(item, review)
+        if problems:
+            problems = drop_flagged_sentences(item, review, problems)
+        if problems:
+            flagged[id(item)] = problems
     retry = [f for f in fields if id(f) in flagged]
     if not retry:
-        return
+        return False
     outputs = yield _request(
         retry, [f"{f.prompt}\nWrite finished copy for customers: no placeholders, no notes about the task, "
                 f"only facts given above, at most {f.limit} characters." for f in retry],
@@ -142,11 +163,46 @@ def _regenerate_flagged(fields: list[Field], review: Callable[[str], list[str]],
     for item, output in zip(retry, outputs):
         candidate = clean_line(output.text, single_line=item.single_line)
         if output.params.get("finish_reason") == "length":
-            candidate = complete_sentences(candidate)
+            candidate = complete_sentences(candidate) or close_phrase(candidate)
+        if len(candidate) > item.limit:
+            candidate = trim_at_sentence_or_word(candidate, item.limit)
         item.quality_regenerated = True
         item.outputs = item.outputs + [output]
-        if candidate and not item.over_with(candidate) and len(_reviewed(item, review, candidate)) < len(flagged[id(item)]):
+        if candidate and len(_reviewed(item, review, candidate)) < len(flagged[id(item)]):
             item.value, item.cut = candidate, False
+    return True
+
+
+# A sentence: up to its closing punctuation (and any closing quote), or to a line end.
+SENTENCE = re.compile(r"[^\s][^\n]*?(?:[.!?]+[\"'”’)]*(?=\s|$)|(?=\n)|$)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in SENTENCE.finditer(text) if match.group().strip()]
+
+
+def without_span(text: str, span: tuple[int, int]) -> str:
+    """The text with one sentence taken out, its spacing and paragraphs kept tidy."""
+    joined = text[: span[0]].rstrip(" ") + (" " if text[: span[0]].strip() and not text[: span[0]].endswith("\n") else "")
+    joined = (joined + text[span[1]:].lstrip(" ")).strip()
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", joined))
+
+
+def drop_flagged_sentences(item: Field, review: Callable[[str], list[str]], problems: list[str]) -> list[str]:
+    """Leave out, one at a time, a sentence without which the quality stage finds fewer
+    problems (an invented date, a note about the task), as long as a whole sentence stays.
+    Returns the problems that remain."""
+    while len(spans := sentence_spans(item.value)) > 1:
+        options = []
+        for span in spans:
+            rest = without_span(item.value, span)
+            options.append((len(_reviewed(item, review, rest)), -len(rest), rest, item.value[span[0]:span[1]]))
+        fewest, _, rest, dropped = min(options)
+        if fewest >= len(problems):
+            break
+        item.value, item.sentences_dropped = rest, item.sentences_dropped + [dropped]
+        problems = _reviewed(item, review)
+    return problems
 
 
 def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: int, temperature: float,
@@ -156,6 +212,7 @@ def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: 
         prompts=tuple(prompts), system_prompt=system_prompt, max_new_tokens=cap, temperature=temperature,
         seeds=tuple(seed + i for i in range(len(fields))),
         budgets=tuple(token_budget(f.limit, cap) for f in fields),
+        temperatures=tuple(temperature if f.temperature is None else f.temperature for f in fields),
         # A one-line field runs to its budget (small) rather than stopping at its first line:
         # small models often open with a salutation or an introduction line before the answer.
         stop=("\n\n\n",),
@@ -173,7 +230,24 @@ def trim_at_sentence_or_word(text: str, limit: int) -> str:
     within = complete_sentences(text[:limit])
     if within and len(within) >= limit // 3:
         return within
-    return close_phrase(trim_at_word_boundary(text, limit))
+    return main_clause(text, limit) or close_phrase(trim_at_word_boundary(text, limit))
+
+
+# Where a long sentence can end early: after a comma, semicolon or dash before its next clause.
+CLAUSE_BREAK = re.compile(r"\s*(?:[,;]|\s[-–—])\s")
+
+
+def main_clause(text: str, limit: int) -> str:
+    """The opening clauses of an over-long sentence, closed with a full stop, when they
+    fill at least half the limit and hold a few words ("The bedding offers fresh scents,
+    transforming every..." -> "The bedding offers fresh scents."); "" otherwise."""
+    breaks = [match.start() for match in CLAUSE_BREAK.finditer(text) if limit // 2 <= match.start() < limit]
+    if not breaks:
+        return ""
+    clause = close_phrase(text[: breaks[-1]])
+    if len(clause.split()) < 4 or len(clause) + 1 > limit or len(clause) < limit // 2:
+        return ""
+    return clause if clause[-1] in ".!?" else clause + "."
 
 
 def close_phrase(text: str) -> str:
@@ -200,6 +274,7 @@ def field_report(fields: list[Field]) -> dict:
         "limits": {f.name: f.limit for f in fields},
         "regenerated": [f.name for f in fields if f.regenerated],
         "quality_regenerated": [f.name for f in fields if f.quality_regenerated],
+        "sentences_dropped": {f.name: f.sentences_dropped for f in fields if f.sentences_dropped},
         "trimmed": [f.name for f in fields if f.trimmed],
     }
     added = list(dict.fromkeys(phrase for f in fields for phrase in f.disclaimers_added))

@@ -245,3 +245,91 @@ def test_a_cut_phrase_does_not_end_on_a_word_that_leaves_it_open(text, closed):
     from pressroom_marketing.text import close_phrase
 
     assert close_phrase(text) == closed
+
+
+def _review_for(use_case, brief: dict):
+    """The real quality stage's rules for `use_case`, with the default policy."""
+    from pressroom.safety.models import SafetyPolicy
+    from pressroom.safety.services import quality_problems
+
+    return lambda text: quality_problems(text=text, policy=SafetyPolicy(), use_case=use_case.key, brief=brief)
+
+
+SCARF = {"name": "Scarf", "attributes": {"material": "recycled wool", "colour": "sage"}, "length": "short", "variants": 1}
+
+
+@pytest.mark.django_db
+def test_a_sentence_with_an_invented_fact_is_left_out_when_the_rest_stands_alone():
+    reply = "A soft scarf in recycled wool. Only £14 until March 2023. Wear it all winter in sage."
+    runtime = FakeRuntime(lambda prompt, i: reply)
+    (draft,) = run_use_case(ProductDescription, SCARF, runtime=runtime,
+                            ctx=make_context(quality_review=_review_for(ProductDescription, SCARF)))
+    assert draft.text == "A soft scarf in recycled wool. Wear it all winter in sage."
+    assert draft.data["sentences_dropped"] == {"description": ["Only £14 until March 2023."]}
+    assert len(runtime.requests) == 1  # repaired without asking the model again
+
+
+@pytest.mark.django_db
+def test_a_text_that_is_one_flagged_sentence_is_regenerated_not_emptied():
+    runtime = FakeRuntime(lambda prompt, i: "A soft scarf in recycled wool, sage green." if "finished copy" in prompt
+                          else "Only £14 until March 2023.")
+    (draft,) = run_use_case(ProductDescription, SCARF, runtime=runtime,
+                            ctx=make_context(quality_review=_review_for(ProductDescription, SCARF)))
+    assert draft.text == "A soft scarf in recycled wool, sage green."
+    assert draft.data["sentences_dropped"] == {} and draft.data["quality_regenerated"] == ["description"]
+
+
+@pytest.mark.django_db
+def test_the_quality_stage_reviews_a_field_as_it_will_ship_after_trimming():
+    # One long sentence without a clause break: it ships cut between words, which the
+    # quality stage flags as unfinished, so it is regenerated (before, the stage saw the
+    # untrimmed sentence, passed it, and the cut version shipped).
+    data = {**AD, "channels": ["search"], "variants": 1}
+    long = "The Grippy TrailRunner X2 shoes offer exclusive access to the iconic trails that runners love every weekend."
+    runtime = FakeRuntime(_replies({"headline": "Run further", "body": long, "cta": "Shop now"},
+                                   {"headline": "Run further", "body": long, "cta": "Shop now"}))
+    first_reply = runtime.text
+    runtime.text = lambda prompt, i: "Light shoes that keep you dry." if "finished copy" in prompt else first_reply(prompt, i)
+    (draft,) = run_use_case(AdCopy, data, runtime=runtime, ctx=make_context(quality_review=_review_for(AdCopy, data)))
+    assert draft.data["body"] == "Light shoes that keep you dry."
+    assert draft.data["quality_regenerated"] == ["body"]
+
+
+def test_an_over_long_sentence_keeps_its_opening_clause_as_a_sentence():
+    from pressroom_marketing.text import main_clause, trim_at_sentence_or_word
+
+    long = "The woolen linen bedding offers a range of fresh scents, transforming every aspect of your sleep tonight"
+    assert trim_at_sentence_or_word(long, 90) == "The woolen linen bedding offers a range of fresh scents."
+    assert main_clause("Light, waterproof and grippy shoes for every trail runner out there today", 40) == ""  # too short a clause
+    assert trim_at_sentence_or_word("Fresh, fast shoes for every runner who loves long trails in the hills", 40) == (
+        "Fresh, fast shoes for every runner who")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("budget, requests", [(0, 1), (1, 2), (2, 3)])
+def test_a_field_still_flagged_is_regenerated_within_the_plugin_budget(budget, requests):
+    data = {**AD, "channels": ["search"], "variants": 1}
+    runtime = FakeRuntime(lambda prompt, i: "Dear [Customer Name], try it." if "ad text" in prompt else "Shop now")
+    ctx = make_context(quality_review=_review_for(AdCopy, data), settings={"quality_regenerations": budget})
+    (draft,) = run_use_case(AdCopy, data, runtime=runtime, ctx=ctx)
+    assert len(runtime.requests) == requests
+    assert all(request.prompts and "ad text" in request.prompts[0] for request in runtime.requests[1:])
+
+
+def test_phrases_are_sampled_cooler_than_body_copy():
+    runtime = FakeRuntime(lambda prompt, i: "Fine")
+    ctx = make_context(settings={"temperature": 0.9, "phrase_temperature": 0.5})
+    run_use_case(AdCopy, {**AD, "channels": ["search"], "variants": 1}, runtime=runtime, ctx=ctx)
+    assert runtime.requests[0].temperatures == (0.5, 0.9, 0.5)  # headline, body, call to action
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"phrase_temperature": 0}, "phrase_temperature"),
+    ({"quality_regenerations": 9}, "quality_regenerations"),
+    ({"quality_regenerations": "2"}, "quality_regenerations"),
+])
+def test_plugin_settings_are_validated(settings, message):
+    from pressroom_marketing.apps import MarketingConfig
+
+    with pytest.raises(ValueError, match=message):
+        MarketingConfig.validate(None, {**MarketingConfig.default_settings, **settings})

@@ -122,10 +122,11 @@ def _text_items(request: GenerateText) -> list[TextItem]:
     settings share a model call, since every row samples from its own generator."""
     seeds = request.seeds or (None,) * len(request.prompts)
     budgets = request.budgets or (request.max_new_tokens,) * len(request.prompts)
+    temperatures = request.temperatures or (request.temperature,) * len(request.prompts)
     return [
-        TextItem(prompt, request.system_prompt, seed, max_new_tokens=budget, temperature=request.temperature,
+        TextItem(prompt, request.system_prompt, seed, max_new_tokens=budget, temperature=temperature,
                  top_p=request.top_p, stop=request.stop)
-        for prompt, seed, budget in zip(request.prompts, seeds, budgets)
+        for prompt, seed, budget, temperature in zip(request.prompts, seeds, budgets, temperatures)
     ]
 
 

@@ -7,7 +7,14 @@ from pydantic import Field
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
-from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+from pressroom_marketing.usecases.common import (
+    MarketingInput,
+    base_seed,
+    draft_from_fields,
+    phrase_temperature,
+    system_prompt,
+    writing_settings,
+)
 
 # Character limits per channel (search ads follow the common 30/90 headline/description rule).
 CHANNEL_LIMITS = {
@@ -62,13 +69,12 @@ class AdCopy(UseCase):
         for channel in dict.fromkeys(data.channels):
             for variant in range(data.variants):
                 template = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
-                fields = [TextField(name, template[name].render(**values, limit=limit), limit)
+                fields = [TextField(name, template[name].render(**values, limit=limit), limit,
+                                    temperature=None if name == "body" else phrase_temperature(ctx))
                           for name, limit in CHANNEL_LIMITS[channel].items()]
                 jobs.append((channel, variant, fields))
         everything = [f for _, _, fields in jobs for f in fields]
-        yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
-                                temperature=temperature(ctx), max_new_tokens=64,
-                                review=ctx.quality_review)
+        yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=64, **writing_settings(ctx, system))
         add_disclaimers(everything, "body", ctx.required_disclaimers)  # the copy a reader sees under the headline
         return [
             draft_from_fields(

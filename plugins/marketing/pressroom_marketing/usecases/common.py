@@ -26,6 +26,19 @@ def temperature(ctx: RunContext) -> float:
     return float(ctx.settings.get("temperature", 0.8))
 
 
+def phrase_temperature(ctx: RunContext) -> float:
+    """Headlines, calls to action and subject lines: a few words, where a 135M model's
+    unlikely tokens read as nonsense rather than as variety."""
+    return float(ctx.settings.get("phrase_temperature", 0.6))
+
+
+def writing_settings(ctx: RunContext, system: PromptTemplate) -> dict:
+    """write_fields' settings from the plugin's: system prompt, temperature, and the
+    quality stage with its regeneration budget."""
+    return {"system_prompt": system.render(), "temperature": temperature(ctx), "review": ctx.quality_review,
+            "regenerations": int(ctx.settings.get("quality_regenerations", 2))}
+
+
 def draft_from_fields(index: int, fields: list[TextField], text: str, template: PromptTemplate, extra: dict) -> ArtifactDraft:
     first = fields[0].outputs[-1]
     report = field_report(fields)

@@ -5,7 +5,14 @@ from pydantic import Field
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
-from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+from pressroom_marketing.usecases.common import (
+    MarketingInput,
+    base_seed,
+    draft_from_fields,
+    phrase_temperature,
+    system_prompt,
+    writing_settings,
+)
 
 SUBJECT_LIMIT, PREVIEW_LIMIT = 60, 90
 # The campaign first, worded the same for both fields: one shared prompt prefix per job.
@@ -43,13 +50,12 @@ class EmailSubject(UseCase):
         for variant in range(data.variants):
             templates = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
             variants.append([
-                TextField("subject", templates["subject"].render(**values, limit=SUBJECT_LIMIT), SUBJECT_LIMIT),
+                TextField("subject", templates["subject"].render(**values, limit=SUBJECT_LIMIT), SUBJECT_LIMIT,
+                          temperature=phrase_temperature(ctx)),
                 TextField("preview", templates["preview"].render(**values, limit=PREVIEW_LIMIT), PREVIEW_LIMIT),
             ])
         everything = [f for fields in variants for f in fields]
-        yield from write_fields(everything, system_prompt=system.render(),
-                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=48,
-                                review=ctx.quality_review)
+        yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=48, **writing_settings(ctx, system))
         add_disclaimers(everything, "preview", ctx.required_disclaimers)  # the subject line stays a headline
         return [
             draft_from_fields(index, fields, f"Subject: {fields[0].value}\nPreview: {fields[1].value}", system,

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
-from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, writing_settings
 
 LENGTHS = {"short": 200, "medium": 500, "long": 1000}
 PROMPT = (
@@ -47,9 +47,8 @@ class ProductDescription(UseCase):
         prompt = template.render(length=data.length, name=data.name, facts=facts)
         variants = [[TextField("description", prompt, limit, single_line=False)] for _ in range(data.variants)]
         everything = [f for fields in variants for f in fields]
-        yield from write_fields(everything, system_prompt=system.render(),
-                                seed=base_seed(data, ctx), temperature=temperature(ctx), max_new_tokens=limit // 3,
-                                review=ctx.quality_review)
+        yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=limit // 3,
+                                **writing_settings(ctx, system))
         add_disclaimers(everything, "description", ctx.required_disclaimers)
         return [
             draft_from_fields(index, fields, fields[0].value, system,

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, trim_at_word_boundary, write_fields
-from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, temperature
+from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, writing_settings
 
 PLATFORMS = {"x": {"limit": 280, "hashtags": 2}, "linkedin": {"limit": 3000, "hashtags": 5}, "instagram": {"limit": 2200, "hashtags": 10}}
 Platform = Literal["x", "linkedin", "instagram"]
@@ -58,9 +58,7 @@ class SocialPost(UseCase):
                 prompt = template.render(platform=platform, topic=data.topic, details=data.details)
                 posts.append((platform, variant, tags, [TextField("post", prompt, room, single_line=False)]))
         everything = [f for *_, fields in posts for f in fields]
-        yield from write_fields(everything, system_prompt=system.render(), seed=base_seed(data, ctx),
-                                temperature=temperature(ctx), max_new_tokens=160,
-                                review=ctx.quality_review)
+        yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=160, **writing_settings(ctx, system))
         # Into the post, before its hashtags: the post's limit already leaves room for them.
         add_disclaimers(everything, "post", ctx.required_disclaimers)
         drafts = []
