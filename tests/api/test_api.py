@@ -41,6 +41,34 @@ def test_create_job_then_read_it(api):
     assert api.get("/api/v1/jobs/?status=running").json()["results"] == []
 
 
+def test_a_submission_answers_with_what_its_transaction_wrote_and_counted(api, workspace):
+    """Its input screening and queue position are those job_create stored and counted: the
+    same as reading the job back, and nothing is read again after the commit."""
+    from django.db import connection
+
+    from pressroom.safety.services import safety_policy_update
+
+    safety_policy_update(access=Access.system(workspace), competitor_names=["Acme"])
+    api.post("/api/v1/jobs/", {**JOB, "priority": 7}, format="json")
+    statements = []
+    flagged = {"use_case": "core.text", "input": {"prompt": "Softer loaves than Acme bakes"}}
+    def record(execute, sql, *rest):
+        statements.append((sql, connection.in_atomic_block))
+        return execute(sql, *rest)
+
+    with connection.execute_wrapper(record):
+        created = api.post("/api/v1/jobs/", flagged, format="json")
+    assert created.status_code == 201, created.content
+    job = created.json()
+    assert job["input_screening"]["decision"] == "flag" and job["input_screening"]["reasons"]
+    assert job["queue_position"] == 2  # behind the priority-7 job
+    fetched = api.get(f"/api/v1/jobs/{job['id']}/").json()
+    assert (fetched["input_screening"], fetched["queue_position"]) == (job["input_screening"], job["queue_position"])
+    last_in_transaction = max(index for index, (_, in_transaction) in enumerate(statements) if in_transaction)
+    after_commit = [sql for sql, _ in statements[last_in_transaction + 1:]]
+    assert not [sql for sql in after_commit if sql.startswith("SELECT")], after_commit
+
+
 def test_idempotency_key_replays_or_conflicts(api):
     first = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")
     again = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")

@@ -23,6 +23,7 @@ from pressroom.api.filters import ArtifactFilter, AuditEventFilter, JobFilter
 from pressroom.audit.checkpoints import audit_checkpoints_write
 from pressroom.audit.export import audit_event_list, iter_jsonl, write_csv
 from pressroom.audit.models import AuditEvent
+from pressroom.core.queries import related_objects_known
 from pressroom.jobs.models import Artifact, Job
 from pressroom.jobs.selectors import artifact_list, job_list
 from pressroom.jobs.services import (
@@ -145,7 +146,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job = job_create(access=access, use_case_key=body.validated_data["use_case"], input=body.validated_data["input"],
                          priority=body.validated_data["priority"], idempotency_key=key)
         if not replay:  # made by this request: no artifact can exist yet, so none is looked up
-            job._prefetched_objects_cache = {"artifacts": Artifact.objects.none()}
+            related_objects_known(job, "artifacts", [])
         data = s.JobSerializer(job, context={**self.get_serializer_context(), "with_artifacts": True}).data
         return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from pressroom.celery import RUN_JOBS_TASK, app
@@ -40,11 +41,20 @@ def fair_priority(job: Job) -> int:
     2nd job one level, the 3rd-4th two, the 5th-8th three, and so on. Another workspace's
     first job is then served after a handful of a flood's jobs, not after all of it.
     (Brokers with priorities: Redis, RabbitMQ. The filesystem broker serves in order.)"""
-    # Only whether the backlog reaches 2**priority matters (the priority floors at 0), so the
-    # count stops there: a flood of thousands costs this count no more than a few hundred rows.
-    ahead = Job.objects.filter(workspace_id=job.workspace_id, modality=job.modality, status="queued",
-                               created_at__lt=job.created_at)[:2 ** job.priority].count()
-    return max(0, job.priority - ahead.bit_length())
+    return fair_priority_for(job, workspace_backlog_before(job).count())
+
+
+def workspace_backlog_before(job: Job) -> QuerySet[Job]:
+    """The job's workspace's queued jobs in its modality created before it. Only whether the
+    backlog reaches 2**priority matters (the priority floors at 0), so the count stops there:
+    a flood of thousands costs this count no more than a few hundred rows."""
+    jobs = Job.objects.filter(workspace_id=job.workspace_id, modality=job.modality, status="queued",
+                              created_at__lt=job.created_at)
+    return jobs.order_by()[:2 ** job.priority]  # any order: only how many are counted
+
+
+def fair_priority_for(job: Job, backlog: int) -> int:
+    return max(0, job.priority - backlog.bit_length())
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,10 @@ class Message:
     countdown: float | None
 
 
-def _message(dispatch: JobDispatch, job: Job) -> Message:
+def _message(dispatch: JobDispatch, job: Job, priority: int | None = None) -> Message:
     wait = (dispatch.available_at - timezone.now()).total_seconds()
-    return Message(dispatch.pk, str(job.pk), job.modality, fair_priority(job), wait if wait > 0 else None)
+    priority = fair_priority(job) if priority is None else priority
+    return Message(dispatch.pk, str(job.pk), job.modality, priority, wait if wait > 0 else None)
 
 
 def _transport_options() -> dict:
@@ -145,12 +156,13 @@ def dispatch_after_commit(message: Message) -> bool:
     return _settle(message, error)
 
 
-def job_dispatch(*, job: Job, countdown: float | None = None) -> JobDispatch:
+def job_dispatch(*, job: Job, countdown: float | None = None, priority: int | None = None) -> JobDispatch:
     """Write the job's outbox row in the caller's transaction; publish it after commit. The
-    caller stamps the job's `dispatched_at` in the same write that changed it."""
+    caller stamps the job's `dispatched_at` in the same write that changed it. `priority`:
+    the job's fair priority where the caller counted it already (else it is counted here)."""
     available_at = timezone.now() + timedelta(seconds=countdown or 0)
     dispatch = JobDispatch.objects.create(job=job, available_at=available_at)
-    message = _message(dispatch, job)
+    message = _message(dispatch, job, priority)
     transaction.on_commit(lambda: dispatch_after_commit(message))
     return dispatch
 

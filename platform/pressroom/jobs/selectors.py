@@ -39,14 +39,29 @@ def artifact_get(*, access: Access, artifact_id) -> Artifact:
 QUEUE_POSITION_LIMIT = 100
 
 
+def jobs_served_before(job: Job) -> QuerySet[Job]:
+    """The queued jobs its queue serves before this one (every workspace's), as many as a
+    queue position counts."""
+    served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
+    jobs = Job.objects.filter(served_first, status="queued", modality=job.modality)
+    return jobs.order_by()[:QUEUE_POSITION_LIMIT - 1]  # any order: only how many are counted
+
+
+def job_queue_position_remember(job: Job, served_before: int) -> None:
+    """Keep the position counted while the job was created (in job_create's own count), so
+    the answer to that request does not count the queue a second time."""
+    job._queue_position = served_before + 1
+
+
 def job_queue_position(job: Job) -> int | None:
     """1 for the next job its queue will serve; None once it has left the queue. Counts
     every workspace: the queue is shared, and so is the wait (only a number is shown)."""
     if job.status != "queued":
         return None
-    served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
-    ahead = Job.objects.filter(served_first, status="queued", modality=job.modality)[:QUEUE_POSITION_LIMIT - 1].count()
-    return ahead + 1
+    remembered = getattr(job, "_queue_position", None)
+    if remembered is not None:
+        return remembered
+    return jobs_served_before(job).count() + 1
 
 
 def review_queue(*, access: Access) -> QuerySet[Artifact]:

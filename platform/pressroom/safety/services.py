@@ -15,6 +15,7 @@ from django.db import transaction
 from pressroom.accounts.models import Scope, Workspace
 from pressroom.audit.services import Actor, audit_record
 from pressroom.core.errors import InputInvalid
+from pressroom.core.queries import related_objects_known
 from pressroom.plugins import UseCase
 from pressroom.safety.checks.base import Subject
 from pressroom.safety.models import SafetyPolicy, SafetyVerdict
@@ -106,11 +107,15 @@ class InputScreening:
 
         return worst_decision([s.decision for s in self.screenings])
 
-    def save_for(self, job: "Job") -> None:
-        SafetyVerdict.objects.bulk_create(
+    def save_for(self, job: "Job") -> list[SafetyVerdict]:
+        """Store the verdicts as the job's; `job.input_verdicts.all()` then reads them
+        without a query (the response shows them)."""
+        verdicts = SafetyVerdict.objects.bulk_create(
             verdict_from_result(result, self.policy, workspace_id=job.workspace_id, job=job)
             for screening in self.screenings for result in screening.results
         )
+        related_objects_known(job, "input_verdicts", verdicts)
+        return verdicts
 
 
 def verdict_from_result(result, policy: SafetyPolicy | None, **subject) -> SafetyVerdict:

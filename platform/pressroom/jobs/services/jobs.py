@@ -31,8 +31,10 @@ from pressroom.audit.services import SYSTEM, Actor, audit_record
 from pressroom.campaigns.events import campaign_job_finished, campaign_job_reopened
 from pressroom.conf import pressroom_settings
 from pressroom.core.errors import IdempotencyConflict, InputInvalid, InvalidTransition
-from pressroom.jobs.dispatch import dispatches_relay, job_dispatch
+from pressroom.core.queries import counts_in_one_statement
+from pressroom.jobs.dispatch import dispatches_relay, fair_priority_for, job_dispatch, workspace_backlog_before
 from pressroom.jobs.models import Artifact, Job, JobDispatch, JobStatus
+from pressroom.jobs.selectors import job_queue_position_remember, jobs_served_before
 from pressroom.jobs.validation import job_input_validate, use_case_get
 from pressroom.plugins.selectors import use_case_check_offered
 from pressroom.plugins import ArtifactDraft
@@ -115,7 +117,10 @@ def job_create(
                 created_by=created_by,
             )
             input_screening.save_for(job)
-            job_dispatch(job=job)
+            # The job's fair priority and its queue position (for the answer) in one count.
+            backlog, served_before = counts_in_one_statement(workspace_backlog_before(job), jobs_served_before(job))
+            job_dispatch(job=job, priority=fair_priority_for(job, backlog))
+            job_queue_position_remember(job, served_before)
             # Last: the audit chain head's row lock serialises a workspace's writers until
             # commit, so it is taken when nothing but the commit is left to do.
             _audit(job, "job.created", actor, {
