@@ -95,6 +95,16 @@ def test_required_disclaimer_per_use_case_and_max_length():
     assert other_use_case.decision == "pass"
 
 
+def test_required_disclaimers_are_asked_of_what_a_model_made_not_of_what_it_was_given():
+    rules = policy(required_disclaimers={"design.banner": ["Terms apply."]})
+    made = [Subject(text="Run further\nShop now", use_case="design.banner", label=label) for label in ("artifact", "typeset text")]
+    given = [Subject(text="a trail, empty space, no text", use_case="design.banner", label=label)
+             for label in ("input.headline", "image prompt")]
+    results = BrandCheck().run(made + given, rules)
+    assert [r.decision for r in results] == ["flag", "flag", "pass", "pass"]
+    assert results[1].reason == "missing required disclaimer: 'Terms apply.'"
+
+
 # -- toxicity (offline baseline) -------------------------------------------------
 def test_toxicity_baseline_scores_flags_and_points_at_the_sentence():
     clean, toxic = ToxicityCheck().run(

@@ -31,7 +31,7 @@ from pressroom.core.metrics import DECISIONS, SCREENING
 from pressroom.core.text import newlines_normalised
 from pressroom.jobs.models import Artifact, ArtifactStatus
 from pressroom.publishing.services import feed_append, webhook_event_emit
-from pressroom.safety.checks.base import CheckResult, Subject, worst_decision
+from pressroom.safety.checks.base import IMAGE_PROMPT, TYPESET_TEXT, CheckResult, Subject, worst_decision
 from pressroom.safety.checks.pii import redact
 from pressroom.safety.models import SafetyPolicy, SafetyVerdict
 from pressroom.safety.screening import Screening, screen, screen_prepare
@@ -47,7 +47,9 @@ logger = logging.getLogger(__name__)
 # -- screening ---------------------------------------------------------------------------
 def artifact_subjects(artifact: Artifact) -> list[Subject]:
     """Text artifacts are screened as text, with the job input as the brief the quality
-    checks compare them with; image artifacts as an image plus the prompt that produced it."""
+    checks compare them with; image artifacts as an image, the copy typeset on it (a
+    banner's headline, CTA and fine print: the brand rules verify its required disclaimers)
+    and the prompt that produced it."""
     use_case = artifact.job.use_case
     if artifact.kind == "text":
         return [Subject(text=artifact.text, use_case=use_case, label="artifact", data=artifact.data, brief=artifact.job.input)]
@@ -55,7 +57,9 @@ def artifact_subjects(artifact: Artifact) -> list[Subject]:
         png = handle.read()
     prompt = str(artifact.generation_params.get("prompt", ""))
     subjects = [Subject(png=png, use_case=use_case, label="image")]
-    return subjects + ([Subject(text=prompt, use_case=use_case, label="image prompt")] if prompt else [])
+    if artifact.text:
+        subjects.append(Subject(text=artifact.text, use_case=use_case, label=TYPESET_TEXT))
+    return subjects + ([Subject(text=prompt, use_case=use_case, label=IMAGE_PROMPT)] if prompt else [])
 
 
 def artifacts_screen(*, artifact_ids: list, actor: Actor = SYSTEM) -> list[Artifact]:

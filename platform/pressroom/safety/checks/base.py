@@ -7,6 +7,9 @@ if TYPE_CHECKING:
     from pressroom.safety.models import SafetyPolicy
 
 SEVERITY = {"pass": 0, "flag": 1, "block": 2}
+# Labels of an image artifact's text subjects.
+IMAGE_PROMPT = "image prompt"
+TYPESET_TEXT = "typeset text"
 
 
 def worst_decision(decisions: list[str]) -> str:
@@ -21,13 +24,19 @@ class Subject:
     text: str = ""
     png: bytes | None = None
     use_case: str = ""
-    # Where the text came from, for messages: "input.prompt", "artifact", "image prompt".
+    # Where the text came from, for messages: "input.prompt", "artifact", "image prompt",
+    # "typeset text" (the copy drawn on an image).
     label: str = "text"
     # The artifact's structured output, for checks that verify it (e.g. catalog grounding).
     data: dict = field(default_factory=dict, hash=False, compare=False)
     # The job input the artifact was written from (a dict, or a plain-text brief), for checks
     # that compare the output with what was asked; None where there is no brief.
     brief: Any = field(default=None, hash=False, compare=False)
+
+    @property
+    def is_model_input(self) -> bool:
+        """What a model was given (a job's input, an image's prompt), not what it made."""
+        return self.label.startswith("input") or self.label == IMAGE_PROMPT
 
 
 @dataclass(frozen=True)

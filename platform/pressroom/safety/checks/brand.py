@@ -68,8 +68,8 @@ class BrandCheck(SafetyCheck):
 
     @staticmethod
     def _missing_disclaimers(subject: Subject, policy) -> list[str]:
-        if subject.label.startswith("input"):
-            return []  # disclaimers are required of outputs, not of prompts
+        if subject.is_model_input:
+            return []  # disclaimers are required of outputs, not of a job's input or an image's prompt
         required = (policy.required_disclaimers or {}).get(subject.use_case, [])
         haystack = normalise(subject.text)
         return [phrase for phrase in required if normalise(phrase) not in haystack]
