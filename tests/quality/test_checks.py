@@ -45,13 +45,22 @@ def test_placeholder_passes_clean_copy(text):
     "As an AI language model, I suggest this headline.", "Sure! Here is your post about the party.",
     "Note: this copy can be shortened for mobile.", "Body: Headline: Warm Light", "Option 1: Sip slow. Option 2: Stay warm.",
     "I hope this helps! Feel free to adjust the tone.", "Preview: Sender: A.C. Brown, Marketing Copywriter",
+    # The prompt's instructions coming back as copy (seen from the 135M default model).
+    "Rewrite the above message with no hidden hashtags, links, names, or dates.",
+    "Great deals this week.\n\nInvite the reader to act.", "(Include the exact name in double quotes, as per your request.)",
+    "Subject: Sending a complimentary five-to-eight-word e-mail", "Keep it short, no more than 30 words.",
+    "Preview: Sentence: Enjoy 20% off.", "Written by: Sarah Johnson\n\nOur bakery opens Saturday.",
+    "Here's a short, friendly message for Maya recommending the socks.",
 ])
 def test_meta_text_flags_talk_about_the_task(text):
     assert flagged(MetaTextCheck(), text)
 
 
 @pytest.mark.parametrize("text", [CLEAN_AD, "Here's the deal: two for one, all weekend!", "Sure-footed on every trail.",
-                                  "Subject: Your autumn reading list\nPreview: Ten staff picks for cosy evenings."])
+                                  "Subject: Your autumn reading list\nPreview: Ten staff picks for cosy evenings.",
+                                  "The e-reader case that fits the reader you already own.",
+                                  "No hidden fees, no contracts: just fast broadband.", "Delivery takes two to three days.",
+                                  "Answer the call of the mountains.", "Headline: Output you can measure"])
 def test_meta_text_passes_clean_copy(text):
     assert not flagged(MetaTextCheck(), text)
 
@@ -75,12 +84,13 @@ def test_unsupported_fact_passes_grounded_values_and_subjects_without_a_brief():
 @pytest.mark.parametrize("text", [
     " ".join(["I'm so glad you found my products."] * 3), "Discover TrailRunner TrailRunner X2.",
     "Great great great coffee.", "and more and more and more and more fun",
+    "Summer is here!\n\n🌞🌊\n\n🌞🌊\n\n🌞🌊",
 ])
 def test_repetition_flags_loops(text):
     assert flagged(RepetitionCheck(), text)
 
 
-@pytest.mark.parametrize("text", [CLEAN_AD, "Shop now. Shop now.", "Very very warm, and bye bye cold ears.",
+@pytest.mark.parametrize("text", [CLEAN_AD, "Shop now. Shop now.", "Very very warm, and bye bye cold ears.", "🌞🌊\n\n🌞🌊\nSee you soon.",
                                   "Light, fast and grippy: light enough for races, fast enough for PBs."])
 def test_repetition_passes_clean_copy(text):
     assert not flagged(RepetitionCheck(), text)

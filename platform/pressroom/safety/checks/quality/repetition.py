@@ -36,6 +36,24 @@ def repeated_sentences(text: str, most: int) -> list[Evidence]:
     return found
 
 
+LINE_REPEATS = 3  # the same line three times (emoji rows, "Shop now" lines) is a loop
+
+
+def repeated_lines(text: str) -> list[Evidence]:
+    """A line said three times, whatever it holds: loops of emoji or of short lines have too
+    few words for the sentence rule."""
+    seen: dict[str, int] = defaultdict(int)
+    for match in re.finditer(r"[^\n]+", text):
+        line = match.group().strip()
+        if not line:
+            continue
+        seen[line.casefold()] += 1
+        if seen[line.casefold()] == LINE_REPEATS:
+            start = match.start() + len(match.group()) - len(match.group().lstrip())
+            return [Evidence(start, start + len(line), line, f"the same line {LINE_REPEATS} times", category="repetition")]
+    return []
+
+
 def word_runs(text: str, longest: int) -> list[Evidence]:
     """A word repeated more than `longest` times in a row (two times for allowed doubles)."""
     words, found, index = _words(text), [], 0
@@ -93,5 +111,5 @@ class RepetitionCheck(QualityCheck):
     def find(self, subject: Subject, policy) -> list[Evidence]:
         limits = self.thresholds(policy)
         sentences = repeated_sentences(subject.text, limits["max_sentence_repeats"])
-        loops = [] if sentences else phrase_loops(subject.text)  # a repeated sentence is already the loop
+        loops = [] if sentences else (phrase_loops(subject.text) or repeated_lines(subject.text))  # a repeated sentence is already the loop
         return sorted(sentences + loops + word_runs(subject.text, limits["max_word_run"]), key=lambda e: e.start)

@@ -34,7 +34,8 @@ PLACEHOLDERS: list[tuple[re.Pattern, str]] = [
 
 _COPY_WORDS = (r"ad|ads|ad copy|copy|copies|template|templates|version|versions|headlines?|posts?|tweets?|captions?"
                r"|subject lines?|preview(?: text)?|descriptions?|drafts?|options?|examples?|variants?|variations?"
-               r"|calls? to action|ctas?|e-?mails?|taglines?|slogans?|suggestions?|ideas?|texts?|blurbs?|pitch(?:es)?")
+               r"|calls? to action|ctas?|e-?mails?|taglines?|slogans?|suggestions?|ideas?|texts?|blurbs?|pitch(?:es)?"
+               r"|messages?|replies?|responses?")
 _TASK_WORDS = (r"copy|ad|post|tweet|caption|headline|tagline|template|draft|version|variant|subject line|preview text"
                r"|description|cta|call to action|e-?mail copy|text|message|output|response|content")
 META: list[tuple[re.Pattern, str]] = [
@@ -60,10 +61,21 @@ META: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"\b(?:write|create|generate|compose|draft)\s+(?:one|a|an|the)\s+(?:\w+\s+){{0,3}}?(?:{_TASK_WORDS})\b", I),
      "repeats the instructions"),
     (re.compile(r"\b(?:target audience|tone of voice|tone|keywords|word count)\s*:", I), "a briefing label"),
+    # The prompt's own instructions coming back as copy ("Invite the reader to act.",
+    # "Include the exact name in double quotes, as per your request.").
+    (re.compile(r"\b(?:invite|ask|encourage|urge|prompt|remind|tell|get|engage|address) the readers?\b"
+                r"|\bthe (?:above|following) (?:message|text|post|copy|e-?mail|answer)\b"
+                r"|\bas per your (?:request|instructions?|brief)\b|\bin (?:double|single) quotes\b"
+                r"|\bno (?:hashtags|links|emojis|greeting|salutation)\b"
+                r"|(?:^|(?<=\n)|(?<=[.!?:] ))\s*(?:rewrite|reply with|fill (?:it|this) in)\b", I), "repeats the instructions"),
+    (re.compile(r"\b(?:[a-z]+|\d+)-to-(?:[a-z]+|\d+)-words?\b|\b\d+\s*(?:-|–|to)\s*\d+\s+words\b"
+                r"|\b(?:no more than|at most|up to|fewer than|less than) \d+ (?:words|characters)\b", I),
+     "talks about the length limit"),
     (re.compile(r"\b(?:marketing|senior|junior|professional) copywriter\b", I), "talks about the writer's role"),
 ]
 _LEAK_LABELS = (*FIELD_LABELS, "tagline", "slogan", "title", "sender", "hashtags", "ad copy", "copy", "signature",
-                "greeting", "sign-off", "closing", "image", "visual", "button text", "cta text", "headline \\d", "body copy")
+                "greeting", "sign-off", "closing", "image", "visual", "button text", "cta text", "headline \\d", "body copy",
+                "sentence", "answer", "response", "output", "written by", "author", "byline")
 LABEL_LEAK = re.compile(
     r"(?:^|(?<=[\s/|(\-–—*\"'“]))(?:" + "|".join(label.replace(" ", r"\s+") for label in _LEAK_LABELS) + r")\s*:(?!\d)", I)
 
