@@ -46,6 +46,57 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process, all its threads (Linux /proc; 0 when it is gone)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def _database_backends() -> list[int]:
+    """The PostgreSQL server processes of the benchmark database's other connections (the web workers')."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU spent by the web server (gunicorn and its workers), the database server processes
+    serving it, and this load client, between start() and stop(): on a machine of two cores
+    their sum, not the wall clock, says what one submission costs."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def _snapshot(self) -> dict[str, dict[int, float]]:
+        server = [self.server_pid, *_children(self.server_pid)]
+        return {"server": {pid: _cpu_seconds(pid) for pid in server},
+                "postgres": {pid: _cpu_seconds(pid) for pid in _database_backends()}}
+
+    def start(self) -> None:
+        self.before, self.client_before = self._snapshot(), time.process_time()
+
+    def stop(self) -> None:
+        self.after, self.client_after = self._snapshot(), time.process_time()
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        spent = {part: sum(cpu - self.before[part].get(pid, 0.0) for pid, cpu in self.after[part].items())
+                 for part in ("server", "postgres")}
+        spent["client"] = self.client_after - self.client_before
+        return {part: round(seconds / max(requests, 1) * 1000, 2) for part, seconds in spent.items()}
+
+
 def load(url: str, token: str, total: int, concurrency: int, time_limit: float) -> tuple[list[float], list[int], float]:
     import httpx
 
@@ -98,7 +149,10 @@ def main() -> None:
     server = start_gunicorn(port, args.workers, args.threads)
     try:
         load(f"http://127.0.0.1:{port}", token, 20, 2, 30)  # warm-up (imports, connections)
+        meter = CpuMeter(server.pid)
+        meter.start()
         latencies, codes, seconds = load(f"http://127.0.0.1:{port}", token, args.requests, args.concurrency, args.time_limit)
+        meter.stop()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -113,10 +167,12 @@ def main() -> None:
         "latency_ms": {"p50": round(statistics.median(ordered) * 1000, 1),
                        "p95": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
                        "max": round(ordered[-1] * 1000, 1)},
+        "cpu_ms_per_request": meter.per_request_ms(len(latencies)),
     }
     print(json.dumps(result, indent=2))
     print(f"SUMMARY api {result['submissions_per_s']} job submissions/s, p50 {result['latency_ms']['p50']} ms, "
-          f"p95 {result['latency_ms']['p95']} ms ({result['requests']} requests, concurrency {args.concurrency})")
+          f"p95 {result['latency_ms']['p95']} ms ({result['requests']} requests, concurrency {args.concurrency}); "
+          f"CPU ms per request {result['cpu_ms_per_request']}")
 
 
 if __name__ == "__main__":
