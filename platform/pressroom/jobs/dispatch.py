@@ -50,7 +50,10 @@ def workspace_backlog_before(job: Job) -> QuerySet[Job]:
     a flood of thousands costs this count no more than a few hundred rows."""
     jobs = Job.objects.filter(workspace_id=job.workspace_id, modality=job.modality, status="queued",
                               created_at__lt=job.created_at)
-    return jobs.order_by()[:2 ** job.priority]  # any order: only how many are counted
+    # The order of the index job_ws_status_created: without it, on a table not analysed yet,
+    # PostgreSQL walked the queue index and filtered out every other workspace's jobs (12 ms
+    # behind 13,000 queued jobs; 0.1 ms so).
+    return jobs.order_by("-created_at")[:2 ** job.priority]
 
 
 def fair_priority_for(job: Job, backlog: int) -> int:

@@ -44,7 +44,9 @@ def jobs_served_before(job: Job) -> QuerySet[Job]:
     queue position counts."""
     served_first = Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
     jobs = Job.objects.filter(served_first, status="queued", modality=job.modality)
-    return jobs.order_by()[:QUEUE_POSITION_LIMIT - 1]  # any order: only how many are counted
+    # In no order: only how many are counted. Ordered by creation (the model's default) it
+    # sorted every queued job first (5-16 ms behind 13,000 queued jobs; 0.1 ms so).
+    return jobs.order_by()[:QUEUE_POSITION_LIMIT - 1]
 
 
 def job_queue_position_remember(job: Job, served_before: int) -> None:
