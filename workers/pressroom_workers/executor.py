@@ -276,7 +276,14 @@ class JobBatchExecutor:
             artifacts_fail_closed(artifact_ids=artifact_ids, error=_error_text(error), actor=actor)
 
     def _start(self, job_id: str) -> JobRun | None:
-        job = services.job_start(job=job_id, worker=self.worker_name)
+        try:
+            job = services.job_start(job=job_id, worker=self.worker_name)
+        except Job.DoesNotExist:
+            # A message for no job here (deleted since, or published against another
+            # database): failing would requeue it forever and hold up every job batched with it.
+            logger.warning("Skipping job %s: no such job in this database", job_id)
+            self.report.skipped.append(str(job_id))
+            return None
         if job is not None and job.started_at:
             QUEUE_WAIT.labels(job.use_case).observe(max((job.started_at - job.created_at).total_seconds(), 0))
         if job is None:
