@@ -64,7 +64,23 @@ def test_each_prompt_samples_at_its_own_temperature_in_one_call(runtime):
     assert runtime.calls[-1].size == 2
 
 
+def test_few_shot_turns_come_before_the_prompt_as_earlier_exchanges(runtime):
+    from pressroom_workers.runtime.backends import TextItem
+
+    item = TextItem("Name a fruit.", "Be brief.", None, examples=(("Name a colour.", "Blue"), ("Name a tree.", "Oak")))
+    assert [m["role"] for m in item.messages()] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert item.messages()[-1]["content"] == "Name a fruit." and item.messages()[2]["content"] == "Blue"
+    assert item.plain_text() == "Be brief.\n\nName a colour.\nBlue\n\nName a tree.\nOak\n\nName a fruit."
+    shots = (("Name a colour.", "Blue"),)
+    with_shots, without = runtime.execute([
+        GenerateText(prompts=("Name a fruit.", "Name a fruit."), max_new_tokens=4, examples=(shots, ())),
+    ])[0]
+    assert with_shots.prompt_tokens > without.prompt_tokens  # the example turns were read
+    assert with_shots.params["examples"] == [["Name a colour.", "Blue"]] and "examples" not in without.params
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    ({"examples": ((),)}, "one tuple of examples per prompt"),
     ({"temperatures": (0.5,)}, "one temperature per prompt"),
     ({"temperatures": (0.5, 3.0)}, "from 0 to 2"),
     ({"temperature": -1.0}, "from 0 to 2"),

@@ -24,6 +24,7 @@ from pressroom.plugins.usecases import (
 )
 
 # Plugins may add safety checks (hook "safety_checks"); these are the types they use.
+from pressroom.plugins.few_shot import ExamplesInvalid, few_shot, parse_examples  # noqa: E402
 from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject  # noqa: E402
 # ... and quality checks (flag at most; switched by the workspace's quality settings).
 from pressroom.safety.checks.quality.base import QualityCheck  # noqa: E402
@@ -34,6 +35,7 @@ __all__ = [
     "CheckResult",
     "DisclaimedText",
     "DisclaimerTooLong",
+    "ExamplesInvalid",
     "Evidence",
     "PluginConfig",
     "PluginError",
@@ -43,6 +45,8 @@ __all__ = [
     "Subject",
     "fit_disclaimers",
     "complete_sentences",
+    "few_shot",
+    "parse_examples",
     "hooks",
     "EmbedTexts",
     "EmbeddingOutput",

@@ -28,6 +28,9 @@ class GenerateText:
     # A temperature per prompt (short phrases want less randomness than body copy); empty:
     # `temperature` for every prompt.
     temperatures: tuple[float, ...] = ()
+    # Few-shot turns per prompt, shown before it as earlier (request, answer) exchanges;
+    # empty: none.
+    examples: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.seeds and len(self.seeds) != len(self.prompts):
@@ -36,6 +39,8 @@ class GenerateText:
             raise ValueError("GenerateText needs one budget per prompt")
         if self.temperatures and len(self.temperatures) != len(self.prompts):
             raise ValueError("GenerateText needs one temperature per prompt")
+        if self.examples and len(self.examples) != len(self.prompts):
+            raise ValueError("GenerateText needs one tuple of examples per prompt")
         if any(not 0.0 <= t <= 2.0 for t in (self.temperature, *self.temperatures)):
             raise ValueError("GenerateText temperatures must be from 0 to 2")
 

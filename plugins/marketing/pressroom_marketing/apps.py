@@ -9,7 +9,8 @@ class MarketingConfig(PluginConfig):
     author = "Pressroom"
     description = "Ad copy, social posts, e-mail subject lines and product descriptions."
     sdk_api_version = "1.0"
-    default_settings = {"default_variants": 2, "temperature": 0.8, "phrase_temperature": 0.6, "quality_regenerations": 2}
+    default_settings = {"default_variants": 2, "temperature": 0.8, "phrase_temperature": 0.6, "quality_regenerations": 2,
+                        "few_shot": True}
     use_cases = [
         "pressroom_marketing.usecases.ad_copy.AdCopy",
         "pressroom_marketing.usecases.social.SocialPost",
@@ -24,3 +25,5 @@ class MarketingConfig(PluginConfig):
         regenerations = settings["quality_regenerations"]
         if isinstance(regenerations, bool) or not isinstance(regenerations, int) or not 0 <= regenerations <= 5:
             raise ValueError("quality_regenerations must be a whole number from 0 to 5")
+        if not isinstance(settings["few_shot"], bool):
+            raise ValueError("few_shot must be true or false")

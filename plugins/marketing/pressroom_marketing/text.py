@@ -50,6 +50,8 @@ class Field:
     single_line: bool = True
     # The field's own sampling temperature; None: the request's.
     temperature: float | None = None
+    # Few-shot turns shown before the field's prompt: (request, answer) pairs.
+    examples: tuple[tuple[str, str], ...] = ()
     value: str = ""
     regenerated: bool = False
     trimmed: bool = False
@@ -213,6 +215,7 @@ def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: 
         seeds=tuple(seed + i for i in range(len(fields))),
         budgets=tuple(token_budget(f.limit, cap) for f in fields),
         temperatures=tuple(temperature if f.temperature is None else f.temperature for f in fields),
+        examples=tuple(f.examples for f in fields),
         # A one-line field runs to its budget (small) rather than stopping at its first line:
         # small models often open with a salutation or an introduction line before the answer.
         stop=("\n\n\n",),

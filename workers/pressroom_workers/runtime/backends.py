@@ -27,6 +27,21 @@ class TextItem:
     top_p: float = 1.0
     # Generation ends at the first of these (not included in the text).
     stop: tuple[str, ...] = ()
+    # Few-shot turns shown before the prompt: (request, answer) pairs.
+    examples: tuple[tuple[str, str], ...] = ()
+
+    def messages(self) -> list[dict[str, str]]:
+        """The item as chat messages: system prompt, example turns, then the prompt."""
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        for request, answer in self.examples:
+            messages += [{"role": "user", "content": request}, {"role": "assistant", "content": answer}]
+        return messages + [{"role": "user", "content": self.prompt}]
+
+    def plain_text(self) -> str:
+        """The item for a model without a chat template: the same turns, one after another."""
+        turns = [self.system_prompt] if self.system_prompt else []
+        turns += [f"{request}\n{answer}" for request, answer in self.examples]
+        return "\n\n".join([*turns, self.prompt])
 
 
 class TextResult(NamedTuple):
@@ -241,10 +256,8 @@ class TextGenerationBackend(Backend):
 
     def _render(self, item: TextItem) -> str:
         if not self.tokenizer.chat_template:
-            return f"{item.system_prompt}\n\n{item.prompt}" if item.system_prompt else item.prompt
-        messages = [{"role": "system", "content": item.system_prompt}] if item.system_prompt else []
-        messages.append({"role": "user", "content": item.prompt})
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return item.plain_text()
+        return self.tokenizer.apply_chat_template(item.messages(), tokenize=False, add_generation_prompt=True)
 
     def _text(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)

@@ -123,10 +123,11 @@ def _text_items(request: GenerateText) -> list[TextItem]:
     seeds = request.seeds or (None,) * len(request.prompts)
     budgets = request.budgets or (request.max_new_tokens,) * len(request.prompts)
     temperatures = request.temperatures or (request.temperature,) * len(request.prompts)
+    examples = request.examples or ((),) * len(request.prompts)
     return [
         TextItem(prompt, request.system_prompt, seed, max_new_tokens=budget, temperature=temperature,
-                 top_p=request.top_p, stop=request.stop)
-        for prompt, seed, budget, temperature in zip(request.prompts, seeds, budgets, temperatures)
+                 top_p=request.top_p, stop=request.stop, examples=tuple(tuple(turn) for turn in shots))
+        for prompt, seed, budget, temperature, shots in zip(request.prompts, seeds, budgets, temperatures, examples)
     ]
 
 
@@ -298,6 +299,7 @@ class ModelRuntime:
                 "new_tokens": result.new_tokens,
                 "finish_reason": result.finish_reason,
                 **({"stop": list(item.stop)} if item.stop else {}),
+                **({"examples": [list(turn) for turn in item.examples]} if item.examples else {}),
             },
             provenance=provenance,
         )

@@ -173,10 +173,8 @@ class LlamaCppEngine(Backend):
     # -- prompts and tokens --------------------------------------------------
     def _render(self, item: TextItem) -> str:
         if self._formatter is None:
-            return f"{item.system_prompt}\n\n{item.prompt}" if item.system_prompt else item.prompt
-        messages = [{"role": "system", "content": item.system_prompt}] if item.system_prompt else []
-        messages.append({"role": "user", "content": item.prompt})
-        return self._formatter(messages=messages).prompt
+            return item.plain_text()
+        return self._formatter(messages=item.messages()).prompt
 
     def tokenize(self, text: str) -> list[int]:
         data = text.encode("utf-8")

@@ -356,12 +356,10 @@ class OpenAIEngine(Backend):
 
     # -- one item ------------------------------------------------------------
     def _body(self, item: TextItem) -> dict[str, Any]:
-        messages = [{"role": "system", "content": item.system_prompt}] if item.system_prompt else []
-        messages.append({"role": "user", "content": item.prompt})
         body: dict[str, Any] = {
             **self.server.extra_body,
             "model": self.request_model,
-            "messages": messages,
+            "messages": item.messages(),
             "max_tokens": item.max_new_tokens,
             "temperature": item.temperature,
             "top_p": item.top_p,

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing import examples
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import (
@@ -70,7 +71,10 @@ class AdCopy(UseCase):
             for variant in range(data.variants):
                 template = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
                 fields = [TextField(name, template[name].render(**values, limit=limit), limit,
-                                    temperature=None if name == "body" else phrase_temperature(ctx))
+                                    temperature=None if name == "body" else phrase_temperature(ctx),
+                                    examples=examples.examples_for(ctx, f"{self.key}.examples.{channel}.{name}",
+                                                                   examples.AD_COPY[channel][name], template[name],
+                                                                   offer="", limit=str(limit)))
                           for name, limit in CHANNEL_LIMITS[channel].items()]
                 jobs.append((channel, variant, fields))
         everything = [f for _, _, fields in jobs for f in fields]

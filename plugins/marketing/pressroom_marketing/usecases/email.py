@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing import examples
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import (
@@ -49,10 +50,14 @@ class EmailSubject(UseCase):
         variants = []
         for variant in range(data.variants):
             templates = {name: ctx.prompt_template(f"{self.key}.{name}", body) for name, body in PROMPTS.items()}
+            shots = {name: examples.examples_for(ctx, f"{self.key}.examples.{name}", examples.EMAIL[name], templates[name],
+                                                 audience="", limit=str(limit))
+                     for name, limit in (("subject", SUBJECT_LIMIT), ("preview", PREVIEW_LIMIT))}
             variants.append([
                 TextField("subject", templates["subject"].render(**values, limit=SUBJECT_LIMIT), SUBJECT_LIMIT,
-                          temperature=phrase_temperature(ctx)),
-                TextField("preview", templates["preview"].render(**values, limit=PREVIEW_LIMIT), PREVIEW_LIMIT),
+                          temperature=phrase_temperature(ctx), examples=shots["subject"]),
+                TextField("preview", templates["preview"].render(**values, limit=PREVIEW_LIMIT), PREVIEW_LIMIT,
+                          examples=shots["preview"]),
             ])
         everything = [f for fields in variants for f in fields]
         yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=48, **writing_settings(ctx, system))

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing import examples
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, writing_settings
@@ -45,7 +46,8 @@ class ProductDescription(UseCase):
         facts = "\n".join(f"- {key}: {value}" for key, value in data.attributes.items())
         limit = LENGTHS[data.length]
         prompt = template.render(length=data.length, name=data.name, facts=facts)
-        variants = [[TextField("description", prompt, limit, single_line=False)] for _ in range(data.variants)]
+        shots = examples.examples_for(ctx, f"{self.key}.examples", examples.PRODUCT, template, length=data.length)
+        variants = [[TextField("description", prompt, limit, single_line=False, examples=shots)] for _ in range(data.variants)]
         everything = [f for fields in variants for f in fields]
         yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=limit // 3,
                                 **writing_settings(ctx, system))

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from pressroom.plugins import RunContext, UseCase, UseCaseRun
+from pressroom_marketing import examples
 from pressroom_marketing.text import Field as TextField
 from pressroom_marketing.text import add_disclaimers, trim_at_word_boundary, write_fields
 from pressroom_marketing.usecases.common import MarketingInput, base_seed, draft_from_fields, system_prompt, writing_settings
@@ -56,7 +57,9 @@ class SocialPost(UseCase):
             room = PLATFORMS[platform]["limit"] - (len(tags) + 2 if tags else 0)
             for variant in range(data.variants):
                 prompt = template.render(platform=platform, topic=data.topic, details=data.details)
-                posts.append((platform, variant, tags, [TextField("post", prompt, room, single_line=False)]))
+                shots = examples.examples_for(ctx, f"{self.key}.examples.{platform}", examples.SOCIAL[platform], template,
+                                              platform=platform, details="")
+                posts.append((platform, variant, tags, [TextField("post", prompt, room, single_line=False, examples=shots)]))
         everything = [f for *_, fields in posts for f in fields]
         yield from write_fields(everything, seed=base_seed(data, ctx), max_new_tokens=160, **writing_settings(ctx, system))
         # Into the post, before its hashtags: the post's limit already leaves room for them.
