@@ -333,3 +333,30 @@ def test_plugin_settings_are_validated(settings, message):
 
     with pytest.raises(ValueError, match=message):
         MarketingConfig.validate(None, {**MarketingConfig.default_settings, **settings})
+
+
+def test_each_field_and_channel_gets_its_own_few_shot_exchange():
+    runtime = FakeRuntime(lambda prompt, i: "Fine")
+    run_use_case(AdCopy, {**AD, "channels": ["search", "display"], "variants": 1}, runtime=runtime)
+    shots = runtime.requests[0].examples
+    assert len(shots) == 6 and all(len(turns) == 1 for turns in shots)
+    (search_request, search_answer), = shots[0]
+    (display_request, display_answer), = shots[3]
+    assert search_answer != display_answer  # a headline example per channel
+    assert "at most 30 characters" in search_request and "at most 25 characters" in display_request
+    assert search_request.startswith("Product: Harbour mug.") and "Trail runner" not in search_request
+
+
+def test_a_workspace_template_replaces_the_default_examples_and_the_setting_turns_them_off():
+    stored = PromptTemplate(key="marketing.email_subject.examples.subject", version=3,
+                            body="campaign: Winter coats\n=> Coats for Cold Mornings")
+    runtime = FakeRuntime(lambda prompt, i: "Fine")
+    ctx = make_context(templates=templates_from({stored.key: stored}))
+    run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime, ctx=ctx)
+    subject_turns = runtime.requests[0].examples[0]
+    assert subject_turns == (("Campaign: Winter coats. \nWrite one e-mail subject line for it: five to eight words, no "
+                              "greeting.\nReply with the subject line only, at most 60 characters.", "Coats for Cold Mornings"),)
+    runtime = FakeRuntime(lambda prompt, i: "Fine")
+    run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime,
+                 ctx=make_context(settings={"few_shot": False}))
+    assert runtime.requests[0].examples == ((),) * 4
