@@ -138,6 +138,21 @@ def test_with_a_unified_kv_buffer_a_shared_prompt_beginning_is_evaluated_once():
     assert unified.shared_prompt_tokens >= 16
 
 
+BRIEF = "Product: TrailRunner X2 trail shoes. Details: grippy lugged sole, waterproof upper, 280 g.\n"
+
+
+def test_a_shared_prompt_beginning_is_evaluated_once_and_the_text_is_the_same_as_alone(engine):
+    # Separate KV streams: the second prompt takes a copy of the first's stream cut back to
+    # their common beginning, and samples exactly what it samples alone.
+    cta = TextItem(BRIEF + "Write a call to action for it.", SYSTEM, 5, max_new_tokens=16, temperature=0.8)
+    alone = engine.run([cta], {})[0]
+    shared_before = engine.shared_prompt_tokens
+    together = engine.run([TextItem(BRIEF + "Write one ad headline for it.", SYSTEM, 4, max_new_tokens=16,
+                                    temperature=0.8), cta], {})
+    assert engine.shared_prompt_tokens - shared_before >= 16
+    assert together[1].text == alone.text and together[1].new_tokens == alone.new_tokens
+
+
 def test_twins_of_a_call_cancelled_before_its_first_step_come_back_cancelled(engine):
     results = engine.run([headline(1), headline(2), headline(3)], {}, should_stop=lambda: True)
     assert [result.finish_reason for result in results] == ["cancelled"] * 3

@@ -267,9 +267,7 @@ class LlamaCppEngine(Backend):
                 break
             upcoming.seq_id = self._free_ids.pop(0)
             if donor is not None:
-                self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, upcoming.seq_id, 0, shared)
-                upcoming.position = shared
-                self.shared_prompt_tokens += shared
+                self._take_prefix(donor, upcoming, shared)
             self._active.append(upcoming)
             admitted[tuple(upcoming.prompt)] = upcoming
             tokens += len(upcoming.prompt) - shared
@@ -286,14 +284,26 @@ class LlamaCppEngine(Backend):
         """The resident sequence whose prompt shares the longest beginning with this one's,
         and how many tokens to take (never the whole prompt: its last token must run)."""
         best, length = None, 0
-        if not self.shares_prefixes:  # separate KV streams cannot share part of a prompt
-            return None, 0
         for other in self._active:
             common = len(os.path.commonprefix([other.prompt, sequence.prompt]))
             if common > length:
                 best, length = other, common
         length = min(length, len(sequence.prompt) - 1)
         return (best, length) if length >= MIN_SHARED_PREFIX else (None, 0)
+
+    def _take_prefix(self, donor: _Sequence, sequence: _Sequence, shared: int) -> None:
+        """Give `sequence` the donor's KV cells of their common prompt beginning. In one
+        unified buffer those cells are shared. Separate streams (the batch-invariant
+        default) copy only whole: the copy of the donor's stream is cut back to the prefix,
+        which leaves the very cells the sequence would have computed alone (the prefix's
+        keys and values depend on the prefix only)."""
+        if self.shares_prefixes:
+            self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, 0, shared)
+        else:
+            self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, -1, -1)
+            self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, shared, -1)
+        sequence.position = shared
+        self.shared_prompt_tokens += shared
 
     def _step(self) -> None:
         self._drop_cancelled()
