@@ -51,6 +51,8 @@ def test_placeholder_passes_clean_copy(text):
     "Subject: Sending a complimentary five-to-eight-word e-mail", "Keep it short, no more than 30 words.",
     "Preview: Sentence: Enjoy 20% off.", "Written by: Sarah Johnson\n\nOur bakery opens Saturday.",
     "Here's a short, friendly message for Maya recommending the socks.",
+    "Preview: Campaign: Member early access", "Body: Product: Kids' waterproof jacket",
+    "Subject: Hey there, I'm excited to help with your next campaign!", "Subject: I'm Max, your creative coach.",
 ])
 def test_meta_text_flags_talk_about_the_task(text):
     assert flagged(MetaTextCheck(), text)
@@ -68,7 +70,7 @@ def test_meta_text_passes_clean_copy(text):
 @pytest.mark.parametrize("text", [
     "Join us at https://www.facebook.com/SpringSneakPartyTrucco", "Mail hello@trucco.com for tickets.",
     "Only £12.39 for an upgrade.", "Now 35% off!", "For the upcoming 2023 season.", "Offer ends March 14th.",
-    "Call 0800 123 4567 now.",
+    "Call 0800 123 4567 now.", "Keeps drinks hot for 24 hours.", "A 750 ml bottle.", "From my 15-year project.",
 ])
 def test_unsupported_fact_flags_values_absent_from_the_brief(text):
     result = judge(UnsupportedFactCheck(), text, AD_BRIEF)
@@ -79,6 +81,8 @@ def test_unsupported_fact_passes_grounded_values_and_subjects_without_a_brief():
     assert not flagged(UnsupportedFactCheck(), "Get 20% off until Sunday.", AD_BRIEF)
     assert not flagged(UnsupportedFactCheck(), "Only $49.00 at trucco.com.", "TrailRunner at $49, see trucco.com")
     assert not flagged(UnsupportedFactCheck(), "Now 35% off at trucco.com!")  # no brief: nothing to compare with
+    assert not flagged(UnsupportedFactCheck(), "An 800-lumen light, 26 cm wide.", "800 lumen front light, 26 cm")
+    assert not flagged(UnsupportedFactCheck(), "Open 7 days a week, 2 for 1 before 9, 3 in 1 pods.", AD_BRIEF)
 
 
 @pytest.mark.parametrize("text", [
@@ -113,7 +117,8 @@ def test_truncated_passes_finished_copy(text):
     assert not flagged(TruncatedCheck(), text)
 
 
-@pytest.mark.parametrize("text", ["Headline: Warm\nBody: Hot coffee.\nCTA:", "Headline: -\nBody: Hot coffee.",
+@pytest.mark.parametrize("text", ["Headline: Warm\nBody: No.\nCTA: Shop now", "Headline: #5.\nBody: Hot coffee.",
+                                  "Headline: Warm\nBody: Hot coffee.\nCTA:", "Headline: -\nBody: Hot coffee.",
                                   "Headline: X2\nBody: Grip.\nCTA: - Reaction", "Subject: Boots\nPreview: N/A", ""])
 def test_empty_field_flags_empty_or_label_only_fields(text):
     assert flagged(EmptyFieldCheck(), text)
@@ -122,6 +127,7 @@ def test_empty_field_flags_empty_or_label_only_fields(text):
 def test_empty_field_passes_complete_fields():
     assert not flagged(EmptyFieldCheck(), CLEAN_AD)
     assert not flagged(EmptyFieldCheck(), "Go.")
+    assert not flagged(EmptyFieldCheck(), "Subject: Save on Rain Gear\nPreview: Stay dry.\nCTA: Go")
 
 
 def test_hashtags_flags_tags_beyond_those_requested():

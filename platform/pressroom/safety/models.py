@@ -11,7 +11,7 @@ MAX_BANNED_TOPICS = 50
 MAX_TOPIC_EXAMPLES = 20
 MAX_TOPIC_CHARS = 300
 # Kinds of fact the quality stage requires the brief to contain (checks/quality/facts.py).
-QUALITY_FACT_TYPES = ("url", "email", "price", "percentage", "date", "phone")
+QUALITY_FACT_TYPES = ("url", "email", "price", "percentage", "date", "measurement", "phone")
 QUALITY_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
 QUALITY_LIMITS = {  # field: (lowest, highest)
     "quality_max_word_run": (1, 10), "quality_max_sentence_repeats": (1, 10),

@@ -25,9 +25,10 @@ CHANNEL_LIMITS = {
 }
 Channel = Literal["search", "social", "display"]
 
-# Each prompt says the answer's form and asks for the answer alone. Example answers for
-# other products were tried and dropped: the 135M model copied them, words and topic
-# ("Grip Every Trail"; coffee "beans" in a shoe ad), except content-free calls to action.
+# Each prompt says the answer's form and asks for the answer alone. Example answers inside
+# the prompt were tried and dropped: the 135M model copied them, words and topic
+# ("Grip Every Trail"; coffee "beans" in a shoe ad), and copied "Shop now | Find your size"
+# as one call to action; the worked examples are earlier chat turns instead (examples.py).
 # The brief comes first and is worded the same for every field, so the engine evaluates
 # identical prompts once per job.
 BRIEF = "Product: {product}. {offer}Details: {description}\n"
@@ -41,8 +42,8 @@ PROMPTS = {
         "Reply with one sentence only, at most {limit} characters, using only these facts."
     ),
     "cta": BRIEF + (
-        "Write a call to action for an ad for it, like: Shop now | Find your size\n"
-        "Reply with two to four words only."
+        "Write a call to action for an ad for it: two to four words that say what to do next.\n"
+        "Reply with the call to action only, at most {limit} characters."
     ),
 }
 

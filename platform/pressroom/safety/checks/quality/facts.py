@@ -1,5 +1,6 @@
 """Facts the brief does not give: a web address, an e-mail address, a price, a percentage,
-a date or year, a phone number written into the copy but absent from the job input."""
+a date or year, a measurement (350 ml, 10-year, 800 lumens), a phone number written into the
+copy but absent from the job input."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,10 @@ from pressroom.safety.checks.base import Evidence, Subject
 from pressroom.safety.checks.quality.base import QualityCheck, brief_text, setting
 
 I = re.IGNORECASE
-FACT_TYPES = ("url", "email", "price", "percentage", "date", "phone")
+FACT_TYPES = ("url", "email", "price", "percentage", "date", "measurement", "phone")
+# Units of a product claim: size, weight, volume, power, light, capacity, duration of a promise.
+_UNIT = (r"(?:mm|cm|m|km|inch(?:es)?|ft|feet|ml|cl|l|litres?|liters?|g|kg|grams?|kilos?|oz|lbs?"
+         r"|mah|wh|kwh|w|watts?|v|volts?|lm|lumens?|k|kelvin|gb|tb|mb|mpx|mp|megapixels?|hours?|hrs?|years?|yrs?)")
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
           r"|nov(?:ember)?|dec(?:ember)?)")
 _TLD = r"(?:com|net|org|io|co|uk|de|fr|es|it|nl|shop|store|app|ai|biz|info|us|eu|online|site|ly)"
@@ -25,6 +29,7 @@ PATTERNS: list[tuple[str, re.Pattern, str]] = [
                          r"|\b\d[\d,]*(?:[.,]\d+)?\s?(?:€|£|\$|(?:USD|EUR|GBP|dollars?|euros?|pounds?|bucks)\b)", I),
      "a price not in the brief"),
     ("percentage", re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b)", I), "a percentage not in the brief"),
+    ("measurement", re.compile(rf"\b\d+(?:[.,]\d+)?(?:\s?-\s?|\s)?{_UNIT}\b", I), "a measurement not in the brief"),
     ("phone", re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w.%])"),
      "a phone number not in the brief"),
 ]

@@ -102,6 +102,20 @@ def empty_reason(segment: Segment) -> str:
         return "holds only a label or filler"
     if BULLET_ONLY.match(value):
         return "holds only a list bullet, not copy"
+    return _too_few_words(segment, value)
+
+
+# Copy fields (not headings) say something: a body of "No." is not copy.
+MIN_COPY_WORDS = 2
+COPY_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _too_few_words(segment: Segment, value: str) -> str:
+    words = COPY_WORD.findall(value)
+    if segment.label and segment.label.casefold() not in HEADING_LABELS and len(words) < MIN_COPY_WORDS:
+        return f"holds {len(words)} word{'s' if len(words) != 1 else ''}, too few to be copy"
+    if not words:
+        return "holds no word, only numbers or symbols"
     return ""
 
 

@@ -68,6 +68,9 @@ META: list[tuple[re.Pattern, str]] = [
                 r"|\bas per your (?:request|instructions?|brief)\b|\bin (?:double|single) quotes\b"
                 r"|\bno (?:hashtags|links|emojis|greeting|salutation)\b"
                 r"|(?:^|(?<=\n)|(?<=[.!?:] ))\s*(?:rewrite|reply with|fill (?:it|this) in)\b", I), "repeats the instructions"),
+    (re.compile(r"\b(?:assist|help)(?: you)? with your (?:request|task|campaign|copy|brief|next campaign)\b"
+                r"|\byour (?:task|request) is (?:complete|done|ready)\b|\bi(?:'m| am|’m) (?:\w+, )?your (?:\w+ )?"
+                r"(?:assistant|coach|copywriter|writer)\b", I), "talks to the person who asked"),
     (re.compile(r"\b(?:[a-z]+|\d+)-to-(?:[a-z]+|\d+)-words?\b|\b\d+\s*(?:-|–|to)\s*\d+\s+words\b"
                 r"|\b(?:no more than|at most|up to|fewer than|less than) \d+ (?:words|characters)\b", I),
      "talks about the length limit"),
@@ -75,7 +78,9 @@ META: list[tuple[re.Pattern, str]] = [
 ]
 _LEAK_LABELS = (*FIELD_LABELS, "tagline", "slogan", "title", "sender", "hashtags", "ad copy", "copy", "signature",
                 "greeting", "sign-off", "closing", "image", "visual", "button text", "cta text", "headline \\d", "body copy",
-                "sentence", "answer", "response", "output", "written by", "author", "byline")
+                "sentence", "answer", "response", "output", "written by", "author", "byline",
+                # The brief's own labels, copied from the prompt into the copy.
+                "campaign", "audience", "details", "topic", "platform", "facts", "product", "product name")
 LABEL_LEAK = re.compile(
     r"(?:^|(?<=[\s/|(\-–—*\"'“]))(?:" + "|".join(label.replace(" ", r"\s+") for label in _LEAK_LABELS) + r")\s*:(?!\d)", I)
 
