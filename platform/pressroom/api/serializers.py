@@ -6,7 +6,7 @@ from rest_framework import serializers
 from pressroom.audit.models import AuditEvent
 from pressroom.jobs.media import SIGNABLE_STATUSES, artifact_signed_url
 from pressroom.jobs.models import Artifact, Job
-from pressroom.jobs.selectors import job_queue_position
+from pressroom.jobs.selectors import job_queue_position, job_queue_position_at_creation
 from pressroom.publishing.models import WEBHOOK_EVENTS, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 from pressroom.safety.checks.base import worst_decision
 from pressroom.safety.models import SafetyPolicy
@@ -81,6 +81,10 @@ class JobSerializer(serializers.ModelSerializer):
         return ArtifactSerializer(job.artifacts.all(), many=True, context=self.context).data
 
     def get_queue_position(self, job) -> int | None:
+        if self.context.get("just_created"):  # counted in the transaction that made it: not again
+            counted = job_queue_position_at_creation(job)
+            if counted is not None:
+                return counted
         return job_queue_position(job)
 
 

@@ -147,7 +147,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                          priority=body.validated_data["priority"], idempotency_key=key)
         if not replay:  # made by this request: no artifact can exist yet, so none is looked up
             related_objects_known(job, "artifacts", [])
-        data = s.JobSerializer(job, context={**self.get_serializer_context(), "with_artifacts": True}).data
+        context = {**self.get_serializer_context(), "with_artifacts": True, "just_created": not replay}
+        data = s.JobSerializer(job, context=context).data
         return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.JobSerializer})

@@ -50,9 +50,14 @@ def jobs_served_before(job: Job) -> QuerySet[Job]:
 
 
 def job_queue_position_remember(job: Job, served_before: int) -> None:
-    """Keep the position counted while the job was created (in job_create's own count), so
-    the answer to that request does not count the queue a second time."""
-    job._queue_position = served_before + 1
+    """Keep the position counted in the transaction that created the job, for the answer to
+    that request (see job_queue_position_at_creation)."""
+    job._queue_position_at_creation = served_before + 1
+
+
+def job_queue_position_at_creation(job: Job) -> int | None:
+    """The position job_create counted for this instance; None for any other instance."""
+    return getattr(job, "_queue_position_at_creation", None)
 
 
 def job_queue_position(job: Job) -> int | None:
@@ -60,9 +65,6 @@ def job_queue_position(job: Job) -> int | None:
     every workspace: the queue is shared, and so is the wait (only a number is shown)."""
     if job.status != "queued":
         return None
-    remembered = getattr(job, "_queue_position", None)
-    if remembered is not None:
-        return remembered
     return jobs_served_before(job).count() + 1
 
 
