@@ -7,49 +7,46 @@ from __future__ import annotations
 
 from pressroom.plugins import PromptTemplate, RunContext, few_shot
 
-MUG = "product: Harbour mug\ndescription: Stoneware mug, 350 ml, dishwasher safe\n"
-DAYPACK = "product: Alpine daypack\ndescription: 30 litres, rain cover, padded straps\n"
-LAMP = "product: Arc desk lamp\ndescription: Brushed brass, warm dimmable LED\n"
+BOARD = "product: Oak chopping board\ndescription: Solid oak, 40 x 25 cm, oiled finish\n"
+KITE = "product: Folding kite\ndescription: Ripstop nylon, folds into a pocket, flies in a minute\n"
+CLOCK = "product: Slate wall clock\ndescription: Natural slate face, silent sweep hands\n"
 
 AD_COPY = {
     "search": {
-        "headline": MUG + "=> Stoneware Mugs, Made to Last",
-        "body": MUG + "=> Sturdy 350 ml stoneware mugs that go straight in the dishwasher. Order yours today.",
-        "cta": MUG + "=> Shop mugs",
+        "headline": BOARD + "=> Solid Oak Chopping Boards",
+        "body": BOARD + "=> A solid oak chopping board with an oiled finish, 40 x 25 cm, for every day in the kitchen.",
+        "cta": BOARD + "=> Shop boards",
     },
     "social": {
-        "headline": DAYPACK + "=> Pack Light, Hike Further",
-        "body": DAYPACK + "=> Thirty litres, a rain cover and padded straps: a daypack ready for every trail this summer.",
-        "cta": DAYPACK + "=> Find your pack",
+        "headline": KITE + "=> A Kite That Fits Your Pocket",
+        "body": KITE + "=> A ripstop nylon kite that folds into a pocket and flies in a minute. Bring it to the beach.",
+        "cta": KITE + "=> Get the kite",
     },
     "display": {
-        "headline": LAMP + "=> Warm Light, Brass Finish",
-        "body": LAMP + "=> A dimmable warm LED lamp in brushed brass, made for late evenings at your desk.",
-        "cta": LAMP + "=> Light it up",
+        "headline": CLOCK + "=> Quiet Time in Slate",
+        "body": CLOCK + "=> A natural slate wall clock with silent sweep hands, for rooms that like it calm.",
+        "cta": CLOCK + "=> See the clock",
     },
 }
 
-RAIN = "campaign: Autumn sale on rain jackets this weekend\naudience: Audience: Hikers who bought boots last year.\n"
+SCARVES = "campaign: Winter sale on cashmere scarves this weekend\naudience: Audience: Customers who bought gloves last year.\n"
 EMAIL = {
-    "subject": RAIN + "=> Rain Jackets on Sale This Weekend",
-    "preview": RAIN + "=> Stay dry on every autumn hike: the jacket sale ends Sunday night.",
+    "subject": SCARVES + "=> Cashmere Scarves on Sale This Weekend",
+    "preview": SCARVES + "=> Keep warm all winter: the scarf sale ends Sunday night.",
 }
 
 SOCIAL = {
-    "x": ("topic: Late opening at our Leeds bakery\ndetails: Friday until 10 pm, fresh bread and live music\n"
-          "=> Fresh bread after dark: our Leeds bakery stays open until 10 pm this Friday, with live music. "
-          "Come by for a warm loaf and a song."),
-    "linkedin": ("topic: We are hiring a warehouse team lead\ndetails: Full time, Sheffield, forklift licence needed\n"
-                 "=> We are hiring a warehouse team lead in Sheffield. It is a full-time role for someone with a forklift "
-                 "licence who enjoys leading a team. Send us your CV to apply."),
-    "instagram": ("topic: New summer smoothie menu\ndetails: Five flavours, from mango to matcha\n"
-                  "=> Five new smoothies just landed, from mango to matcha. Which one will be your summer favourite? "
-                  "Tell us in the comments."),
+    "x": ("topic: Late opening at our Bath flower shop\ndetails: Friday until 9 pm, free tulip with every bunch\n"
+          "=> Our Bath flower shop stays open until 9 pm this Friday. Pick a bunch and take a tulip home for free."),
+    "linkedin": ("topic: Our orchard team planted its ten thousandth tree\ndetails: Cider apples, Somerset, since 2015\n"
+                 "=> Our orchard team has planted its ten thousandth cider apple tree in Somerset. Thank you to everyone "
+                 "who has helped since 2015."),
+    "instagram": ("topic: New chess sets in the shop\ndetails: Walnut and maple boards, hand-turned pieces\n"
+                  "=> New chess sets just arrived: walnut and maple boards with hand-turned pieces. Which one would you play on?"),
 }
 
-PRODUCT = ("name: Canvas tote bag\nfacts: - material: organic cotton\n"
-           "=> A roomy tote bag in organic cotton, with space for the weekly shop and a book for the bus. "
-           "It folds flat when you are done.")
+PRODUCT = ("name: Slate wall clock\nfacts: - face: natural slate\n"
+           "=> A wall clock with a face of natural slate, so no two are quite alike. It brings a calm, earthy look to any room.")
 
 
 def examples_for(ctx: RunContext, key: str, default_body: str, prompt: PromptTemplate, **defaults: str):

@@ -139,8 +139,28 @@ def _fit(item: Field) -> None:
 
 
 def _reviewed(item: Field, review: Callable[[str], list[str]], value: str | None = None) -> list[str]:
-    """The quality stage's reasons for one field, labelled as the variant's text labels it."""
-    return review(f"{item.name}: {item.value if value is None else value}")
+    """The quality stage's reasons for one field, labelled as the variant's text labels it,
+    and whether it repeats its worked example instead of writing about its own brief."""
+    value = item.value if value is None else value
+    copied = copied_from_examples(item, value)
+    return review(f"{item.name}: {value}") + ([f"repeats its example: {', '.join(copied)}"] if copied else [])
+
+
+WORDS = re.compile(r"[^\W\d_]{4,}")
+# Words any answer may share with an example: they say nothing about the example's product.
+PLAIN_WORDS = frozenset("your yours with that this from what more just into every today order shop made here there they "
+                        "them their have will when where which while about than then also only make find need".split())
+
+
+def copied_from_examples(item: Field, value: str) -> list[str]:
+    """Words of the field's example answers that its answer repeats although its own
+    prompt never gives them ("Find your pack" under a mug's brief)."""
+    if not item.examples:
+        return []
+    own = {word.casefold() for word in WORDS.findall(item.prompt)}
+    shown = {word.casefold() for _, answer in item.examples for word in WORDS.findall(answer)}
+    said = {word.casefold() for word in WORDS.findall(value)}
+    return sorted((said & shown) - own - PLAIN_WORDS)
 
 
 def _regenerate_flagged(fields: list[Field], review: Callable[[str], list[str]], system_prompt: str, seed: int,

@@ -344,7 +344,7 @@ def test_each_field_and_channel_gets_its_own_few_shot_exchange():
     (display_request, display_answer), = shots[3]
     assert search_answer != display_answer  # a headline example per channel
     assert "at most 30 characters" in search_request and "at most 25 characters" in display_request
-    assert search_request.startswith("Product: Harbour mug.") and "Trail runner" not in search_request
+    assert search_request.startswith("Product: Oak chopping board.") and "Trail runner" not in search_request
 
 
 def test_a_workspace_template_replaces_the_default_examples_and_the_setting_turns_them_off():
@@ -360,3 +360,22 @@ def test_a_workspace_template_replaces_the_default_examples_and_the_setting_turn
     run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime,
                  ctx=make_context(settings={"few_shot": False}))
     assert runtime.requests[0].examples == ((),) * 4
+
+
+def test_an_answer_that_repeats_its_worked_example_is_regenerated():
+    from pressroom_marketing.text import Field as TextField
+    from pressroom_marketing.text import copied_from_examples
+
+    field = TextField("cta", "Product: Harbour mug. Write a call to action.", 15,
+                      examples=(("Product: Folding kite. Write a call to action.", "Get the kite"),))
+    assert copied_from_examples(field, "Get the kite") == ["kite"]
+    assert copied_from_examples(field, "Get your mug") == []
+    # A workspace's stored example for the search CTA: the kite's answer, copied, is retried.
+    stored = PromptTemplate(key="marketing.ad_copy.examples.search.cta", version=1,
+                            body="product: Folding kite\n=> Get the kite")
+    runtime = FakeRuntime(lambda prompt, i: "Shop mugs" if "finished copy" in prompt else
+                          ("Get the kite" if "call to action" in prompt else "Harbour mugs that last."))
+    ctx = make_context(quality_review=lambda text: [], templates=templates_from({stored.key: stored}))
+    (draft,) = run_use_case(AdCopy, {"product": "Harbour mug", "channels": ["search"], "variants": 1},
+                            runtime=runtime, ctx=ctx)
+    assert draft.data["cta"] == "Shop mugs" and draft.data["quality_regenerated"] == ["cta"]
