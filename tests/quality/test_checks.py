@@ -85,6 +85,13 @@ def test_unsupported_fact_passes_grounded_values_and_subjects_without_a_brief():
     assert not flagged(UnsupportedFactCheck(), "Open 7 days a week, 2 for 1 before 9, 3 in 1 pods.", AD_BRIEF)
 
 
+def test_a_number_the_brief_gives_as_one_kind_does_not_ground_another_kind():
+    # "20% off" in the brief does not make "$20" a given price, nor "280 g" a "£280" one.
+    assert flagged(UnsupportedFactCheck(), "Now just $20.", AD_BRIEF)
+    assert flagged(UnsupportedFactCheck(), "Only £280 today.", "Trail shoe, 280 g")
+    assert not flagged(UnsupportedFactCheck(), "Only £49 today, 280 g light.", "Trail shoe, 280 g, price 49")
+
+
 @pytest.mark.parametrize("text", [
     " ".join(["I'm so glad you found my products."] * 3), "Discover TrailRunner TrailRunner X2.",
     "Great great great coffee.", "and more and more and more and more fun",

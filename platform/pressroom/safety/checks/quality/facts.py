@@ -50,6 +50,11 @@ def _domain(address: str) -> str:
     return address.split("/")[0].rstrip(".,;:!?")
 
 
+# Kinds whose number only counts as given where the brief gives it as the same kind (or as a
+# bare number): "10% off" does not ground "$10", nor "30 L" a "30%".
+QUANTITIES = ("price", "percentage", "measurement")
+
+
 class _Brief:
     def __init__(self, brief) -> None:
         self.text = brief_text(brief)
@@ -57,6 +62,11 @@ class _Brief:
         self.numbers = _numbers(self.text)
         self.digits = re.sub(r"\D", "", self.text)
         self.domains = {_domain(m.group()) for m in PATTERNS[1][1].finditer(self.text)}
+        spans = facts(self.text, FACT_TYPES)
+        self.numbers_as = {kind: set().union(*(_numbers(value) for k, _, _, value, _ in spans if k == kind))
+                           for kind in QUANTITIES}
+        quantities = [(start, end) for kind, start, end, *_ in spans if kind in QUANTITIES]
+        self.bare_numbers = _numbers(_masked(self.text, quantities))
 
     def grounds(self, kind: str, value: str) -> bool:
         if kind == "email":
@@ -68,7 +78,15 @@ class _Brief:
         months = re.findall(_MONTH, value, I)
         if kind == "date" and months and not all(m.casefold()[:3] in self.folded for m in months):
             return False
+        if kind in QUANTITIES:
+            return _numbers(value) <= self.numbers_as[kind] | self.bare_numbers
         return _numbers(value) <= self.numbers
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def facts(text: str, kinds) -> list[tuple[str, int, int, str, str]]:
