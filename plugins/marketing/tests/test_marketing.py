@@ -337,7 +337,8 @@ def test_plugin_settings_are_validated(settings, message):
 
 def test_each_field_and_channel_gets_its_own_few_shot_exchange():
     runtime = FakeRuntime(lambda prompt, i: "Fine")
-    run_use_case(AdCopy, {**AD, "channels": ["search", "display"], "variants": 1}, runtime=runtime)
+    run_use_case(AdCopy, {**AD, "channels": ["search", "display"], "variants": 1}, runtime=runtime,
+                 ctx=make_context(settings={"few_shot": True}))
     shots = runtime.requests[0].examples
     assert len(shots) == 6 and all(len(turns) == 1 for turns in shots)
     (search_request, search_answer), = shots[0]
@@ -347,18 +348,17 @@ def test_each_field_and_channel_gets_its_own_few_shot_exchange():
     assert search_request.startswith("Product: Oak chopping board.") and "Trail runner" not in search_request
 
 
-def test_a_workspace_template_replaces_the_default_examples_and_the_setting_turns_them_off():
+def test_a_workspace_template_replaces_the_default_examples_and_the_setting_turns_them_on():
     stored = PromptTemplate(key="marketing.email_subject.examples.subject", version=3,
                             body="campaign: Winter coats\n=> Coats for Cold Mornings")
     runtime = FakeRuntime(lambda prompt, i: "Fine")
-    ctx = make_context(templates=templates_from({stored.key: stored}))
+    ctx = make_context(templates=templates_from({stored.key: stored}), settings={"few_shot": True})
     run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime, ctx=ctx)
     subject_turns = runtime.requests[0].examples[0]
     assert subject_turns == (("Campaign: Winter coats. \nWrite one e-mail subject line for it: five to eight words, no "
                               "greeting.\nReply with the subject line only, at most 60 characters.", "Coats for Cold Mornings"),)
     runtime = FakeRuntime(lambda prompt, i: "Fine")
-    run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime,
-                 ctx=make_context(settings={"few_shot": False}))
+    run_use_case(EmailSubject, {"campaign": "Spring sale", "variants": 2}, runtime=runtime)  # off by default
     assert runtime.requests[0].examples == ((),) * 4
 
 
@@ -375,7 +375,8 @@ def test_an_answer_that_repeats_its_worked_example_is_regenerated():
                             body="product: Folding kite\n=> Get the kite")
     runtime = FakeRuntime(lambda prompt, i: "Shop mugs" if "finished copy" in prompt else
                           ("Get the kite" if "call to action" in prompt else "Harbour mugs that last."))
-    ctx = make_context(quality_review=lambda text: [], templates=templates_from({stored.key: stored}))
+    ctx = make_context(quality_review=lambda text: [], templates=templates_from({stored.key: stored}),
+                       settings={"few_shot": True})
     (draft,) = run_use_case(AdCopy, {"product": "Harbour mug", "channels": ["search"], "variants": 1},
                             runtime=runtime, ctx=ctx)
     assert draft.data["cta"] == "Shop mugs" and draft.data["quality_regenerated"] == ["cta"]
