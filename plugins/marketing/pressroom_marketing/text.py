@@ -85,16 +85,20 @@ def token_budget(limit: int, cap: int) -> int:
     return max(4, min(cap, int(limit / CHARS_PER_TOKEN) + BUDGET_SLACK_TOKENS))
 
 
-def _settle(item: Field, output: TextOutput) -> None:
-    """Take an output for a field; one that ran out of budget keeps its whole sentences."""
+def _answer(item: Field, output: TextOutput) -> tuple[str, bool]:
+    """An output as the field's text, and whether it was cut with nothing whole left: one
+    that ran out of budget keeps its whole sentences, else its phrase closed."""
     value = clean_line(output.text, single_line=item.single_line)
+    if output.params.get("finish_reason") != "length":
+        return value, False
+    kept = complete_sentences(value)
+    return kept or close_phrase(value), not kept
+
+
+def _settle(item: Field, output: TextOutput) -> None:
+    """Take an output for a field, unless it is longer than a within-limit answer already held."""
+    value, item.cut = _answer(item, output)
     item.outputs = item.outputs + [output]
-    if output.params.get("finish_reason") == "length":
-        kept = complete_sentences(value)
-        item.cut = not kept
-        value = kept or close_phrase(value)
-    else:
-        item.cut = False
     if not item.value or not item.over_with(value) or len(value) < len(item.value):
         item.value = value
 
@@ -183,9 +187,7 @@ def _regenerate_flagged(fields: list[Field], review: Callable[[str], list[str]],
         system_prompt, seed, temperature, cap,
     )
     for item, output in zip(retry, outputs):
-        candidate = clean_line(output.text, single_line=item.single_line)
-        if output.params.get("finish_reason") == "length":
-            candidate = complete_sentences(candidate) or close_phrase(candidate)
+        candidate, _ = _answer(item, output)
         if len(candidate) > item.limit:
             candidate = trim_at_sentence_or_word(candidate, item.limit)
         item.quality_regenerated = True
@@ -218,18 +220,16 @@ def drop_flagged_sentences(item: Field, review: Callable[[str], list[str]], prob
         options = []
         for span in spans:
             rest = without_span(item.value, span)
-            options.append((len(_reviewed(item, review, rest)), -len(rest), rest, item.value[span[0]:span[1]]))
-        fewest, _, rest, dropped = min(options)
+            options.append((len(left := _reviewed(item, review, rest)), -len(rest), rest, item.value[span[0]:span[1]], left))
+        fewest, _, rest, dropped, left = min(options, key=lambda option: option[:4])
         if fewest >= len(problems):
             break
-        item.value, item.sentences_dropped = rest, item.sentences_dropped + [dropped]
-        problems = _reviewed(item, review)
+        item.value, item.sentences_dropped, problems = rest, item.sentences_dropped + [dropped], left
     return problems
 
 
 def _request(fields: list[Field], prompts: list[str], system_prompt: str, seed: int, temperature: float,
              cap: int) -> GenerateText:
-    single_line = all(f.single_line for f in fields)
     return GenerateText(
         prompts=tuple(prompts), system_prompt=system_prompt, max_new_tokens=cap, temperature=temperature,
         seeds=tuple(seed + i for i in range(len(fields))),
