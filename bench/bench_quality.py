@@ -68,17 +68,19 @@ def _quality_problems(artifact, quality_checks: set[str]) -> list[str]:
             if verdict.check_name in quality_checks and verdict.decision != "pass"]
 
 
+def first_drafts(job):
+    """The job's text variants as the model wrote them (not a reviewer's revisions)."""
+    return [artifact for artifact in job.artifacts.all() if artifact.kind == "text" and artifact.revision_of_id is None]
+
+
 def variant_rows(jobs: list, quality_checks: set[str]) -> list[dict]:
     """Each first-draft text variant with the quality reasons against it, for reading why."""
-    rows = []
-    for job in jobs:
-        for artifact in job.artifacts.all():
-            if artifact.kind != "text" or artifact.revision_of_id is not None:
-                continue
-            reasons = [f"{verdict.check_name}: {verdict.reason}" for verdict in artifact.verdicts.all()
-                       if verdict.check_name in quality_checks and verdict.decision != "pass"]
-            rows.append({"use_case": job.use_case, "job": str(job.pk), "text": artifact.text, "reasons": reasons})
-    return rows
+    return [
+        {"use_case": job.use_case, "job": str(job.pk), "text": artifact.text,
+         "reasons": [f"{verdict.check_name}: {verdict.reason}" for verdict in artifact.verdicts.all()
+                     if verdict.check_name in quality_checks and verdict.decision != "pass"]}
+        for job in jobs for artifact in first_drafts(job)
+    ]
 
 
 def report(jobs: list, quality_checks: set[str]) -> dict:
@@ -88,9 +90,7 @@ def report(jobs: list, quality_checks: set[str]) -> dict:
                                                       "review_ready": 0, "reasons": collections.Counter()})
         entry["jobs"] += 1
         entry["failed_jobs"] += job.status != "succeeded"
-        for artifact in job.artifacts.all():
-            if artifact.kind != "text" or artifact.revision_of_id is not None:
-                continue
+        for artifact in first_drafts(job):
             problems = _quality_problems(artifact, quality_checks)
             entry["variants"] += 1
             entry["quality_pass"] += not problems

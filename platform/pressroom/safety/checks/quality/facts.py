@@ -84,6 +84,7 @@ class _Brief:
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with each span blanked out, every other character where it was."""
     for start, end in spans:
         text = text[:start] + " " * (end - start) + text[end:]
     return text
@@ -99,13 +100,13 @@ def facts(text: str, kinds) -> list[tuple[str, int, int, str, str]]:
                 continue  # "2 for 1", "24 7": not a phone number
             if kind in kinds:
                 found.append((kind, match.start(), match.start() + len(value), value, reason))
-            masked = masked[: match.start()] + " " * len(match.group()) + masked[match.end():]
+            masked = _masked(masked, [match.span()])
     return sorted(found, key=lambda item: item[1])
 
 
 class UnsupportedFactCheck(QualityCheck):
-    """Only where the subject has a brief: a URL, e-mail, price, percentage, date or phone
-    number that the brief does not contain was made up by the model."""
+    """Only where the subject has a brief: a URL, e-mail, price, percentage, date, measurement
+    or phone number that the brief does not contain was made up by the model."""
 
     name = "quality_unsupported_fact"
 
