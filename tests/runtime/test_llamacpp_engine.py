@@ -177,3 +177,49 @@ def test_when_every_slot_is_taken_a_new_call_gets_the_next_free_one():
     # It took the slot of the 8-token sequence (about step 10), not the next one to free up
     # behind the queue's 60-token ones (after step 60).
     assert steps_when_late_ended < 40
+
+
+def test_a_late_call_goes_first_and_its_steps_stay_small():
+    """At most `step_sequences` per step, least-served calls first: four long sequences take
+    turns two at a time, and a short call that arrives mid-way runs at every step, beside
+    one of them, finishing long before they do; they all still finish."""
+    spec = ModelSpec.from_settings("text-default")
+    capped = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
+                            options={"max_sequences": 8, "step_sequences": 2})
+    long_items = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=40)
+                  for start in (1, 200, 400, 600)]
+    long_results, long_done = [], threading.Event()
+    thread = threading.Thread(target=lambda: (long_results.extend(capped.run(long_items, {})), long_done.set()))
+    thread.start()
+    while capped.steps < 6:
+        threading.Event().wait(0.01)
+    steps_before = capped.steps
+    late = capped.run([TextItem("Say hello.", None, None, max_new_tokens=4)], {})[0]
+    late_steps, late_before_long = capped.steps - steps_before, not long_done.is_set()
+    thread.join()
+    assert late.batch_size <= 2  # never more than the cap in a step, the prompt's step included
+    assert late_steps <= late.new_tokens + 2  # it ran at every step from the one after it arrived
+    assert late_before_long
+    assert all(result.new_tokens == 40 or result.finish_reason == "stop" for result in long_results)
+    assert capped.peak_batch <= 4  # the four long prompts were evaluated together; then two a step
+
+
+def test_each_step_takes_the_least_served_calls_first():
+    """The scheduling rule alone: new sequences always (their prompts), then running ones
+    of the calls with the fewest tokens generated so far, earlier calls first among equals."""
+    from collections import Counter
+
+    from pressroom_workers.runtime.llamacpp import _Sequence
+
+    def resident(call: int, seq_id: int, prefilled: bool = True) -> _Sequence:
+        return _Sequence(item=None, prompt=[1], budget=50, sampler=None, call=call, seq_id=seq_id, prefilled=prefilled)
+
+    old_call = [resident(1, i) for i in range(3)]
+    younger_call = [resident(2, 3), resident(2, 4)]
+    arriving = resident(3, 5, prefilled=False)
+    scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the rule, without a model
+    scheduler._active, scheduler.step_sequences = old_call + younger_call + [arriving], 3
+    scheduler._served = Counter({1: 90, 2: 10})
+    assert scheduler._scheduled() == [arriving, *younger_call]
+    scheduler._served[2] = 90
+    assert scheduler._scheduled() == [arriving, *old_call[:2]]

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import torch
 
-from pressroom_workers.runtime.sampling import NUCLEUS_CANDIDATES, RowSampler
+from pressroom_workers.runtime.sampling import CANDIDATE_TIERS, RowSampler
 from pressroom_workers.runtime.sources import ModelSpec, ResolvedSource, resolve_source
 
 
@@ -155,8 +155,6 @@ class _RowPicker:
     as in RowSampler, but for rows settled by the first tier the mass outside it is
     summed in float32 (an error of about 1e-7 of that small mass)."""
 
-    CANDIDATE_TIERS = (NUCLEUS_CANDIDATES, 16 * NUCLEUS_CANDIDATES)
-
     def __init__(self, items: list[TextItem], ends: _RowEnds, pad_id: int) -> None:
         self.samplers = [RowSampler(item.seed, item.temperature, item.top_p) for item in items]
         self.ends = ends
@@ -180,7 +178,7 @@ class _RowPicker:
         draws = [sampler.rng.random() for sampler in samplers]  # one draw per token, as RowSampler.pick
         temperatures = torch.tensor([[s.temperature] for s in samplers], dtype=torch.float64, device=logits.device)
         vocabulary = logits.shape[1]
-        tiers = (*(tier for tier in self.CANDIDATE_TIERS if tier < vocabulary), vocabulary)
+        tiers = (*(tier for tier in CANDIDATE_TIERS if tier < vocabulary), vocabulary)
         top, ids = logits.topk(tiers[0], dim=1)
         peak = top[:, :1].double() / temperatures
         # The normaliser: the first tier's mass in float64, the rest's (small) in float32;
