@@ -106,10 +106,11 @@ class LoopbackServer:
 
 # Engine variants the benchmark knows: an engine name, llama.cpp with its unified KV
 # buffer (shared prompt prefixes evaluated once; sampled text then depends slightly on
-# what else is decoded, so it is not the default), or llama.cpp decoding every resident
-# sequence at each step (no cap: more throughput in theory, longer steps for a late job).
+# what else is decoded, so it is not the default), or llama.cpp with whole steps (every
+# call may fill a step: no share kept for the first, so a late job decodes at the pace of
+# the batch).
 VARIANTS = {"llama.cpp-unified": {"engine": "llama.cpp", "kv_unified": True},
-            "llama.cpp-uncapped": {"engine": "llama.cpp", "step_sequences": 32}}
+            "llama.cpp-whole-steps": {"engine": "llama.cpp", "step_tokens": 384, "step_floor": 384}}
 
 
 def engine_models(engine: str, base_url: str | None) -> str:
@@ -279,7 +280,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one brief per use case, the default engine only")
     parser.add_argument("--per-use-case", type=int, default=2)
     parser.add_argument("--engines", default=None,
-                        help="comma-separated (llama.cpp, llama.cpp-unified, llama.cpp-uncapped, transformers, openai); "
+                        help="comma-separated (llama.cpp, llama.cpp-unified, llama.cpp-whole-steps, transformers, openai); "
                              "default: every engine available")
     parser.add_argument("--late-after", type=float, default=3.0, help="seconds into the workload to submit the late job")
     args = parser.parse_args()

@@ -53,7 +53,10 @@ def test_identical_prompts_are_evaluated_once_and_each_seed_still_decides_its_te
     shared_before = engine.steps, engine.shared_prompt_tokens
     together = engine.run([headline(3), headline(7), headline(9)], {})
     assert {seed: result.text for seed, result in zip((3, 7, 9), together)} == alone
-    assert engine.shared_prompt_tokens - shared_before[1] == 2 * together[0].prompt_tokens  # two copies
+    # Two whole copies for the twins; the leader takes all but its last prompt token from
+    # the slot the runs alone left cached.
+    prompt = together[0].prompt_tokens
+    assert engine.shared_prompt_tokens - shared_before[1] == 2 * prompt + prompt - 1
 
 
 def test_different_seeds_draw_different_text(engine):
@@ -180,46 +183,77 @@ def test_when_every_slot_is_taken_a_new_call_gets_the_next_free_one():
 
 
 def test_a_late_call_goes_first_and_its_steps_stay_small():
-    """At most `step_sequences` per step, least-served calls first: four long sequences take
-    turns two at a time, and a short call that arrives mid-way runs at every step, beside
-    one of them, finishing long before they do; they all still finish."""
+    """Steps are token budgets served least-served call first: four long sequences are
+    decoding when a short call arrives; its prompt runs in chunks at once and, while it
+    decodes, the others share each step with it only up to the floor, so it finishes
+    long before them, in about its own number of steps; they all still finish."""
     spec = ModelSpec.from_settings("text-default")
     capped = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
-                            options={"max_sequences": 8, "step_sequences": 2})
+                            options={"max_sequences": 8, "step_tokens": 8, "step_floor": 2})
     long_items = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=40)
                   for start in (1, 200, 400, 600)]
     long_results, long_done = [], threading.Event()
     thread = threading.Thread(target=lambda: (long_results.extend(capped.run(long_items, {})), long_done.set()))
     thread.start()
-    while capped.steps < 6:
+    while capped.steps < 12:
         threading.Event().wait(0.01)
     steps_before = capped.steps
     late = capped.run([TextItem("Say hello.", None, None, max_new_tokens=4)], {})[0]
     late_steps, late_before_long = capped.steps - steps_before, not long_done.is_set()
     thread.join()
-    assert late.batch_size <= 2  # never more than the cap in a step, the prompt's step included
-    assert late_steps <= late.new_tokens + 2  # it ran at every step from the one after it arrived
+    assert late.batch_size <= 3  # itself and at most two others drew in any of its steps
+    assert late_steps <= -(-late.prompt_tokens // 8) + late.new_tokens + 2
     assert late_before_long
     assert all(result.new_tokens == 40 or result.finish_reason == "stop" for result in long_results)
-    assert capped.peak_batch <= 4  # the four long prompts were evaluated together; then two a step
 
 
-def test_each_step_takes_the_least_served_calls_first():
-    """The scheduling rule alone: new sequences always (their prompts), then running ones
-    of the calls with the fewest tokens generated so far, earlier calls first among equals."""
+def test_a_prompt_evaluated_in_chunks_samples_what_it_samples_in_one_piece(engine):
+    spec = ModelSpec.from_settings("text-default")
+    chunked = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
+                             options={"max_sequences": 2, "step_tokens": 8})
+    result = chunked.run([headline(7)], {})[0]
+    assert result.prompt_tokens > 8
+    assert result.text == engine.run([headline(7)], {})[0].text
+
+
+def test_a_freed_slot_keeps_its_prompt_for_a_later_prompt_that_begins_the_same_way(engine):
+    """A regeneration round or the next job of a use case repeats the system prompt and
+    brief: the later prompt takes the cached cells, and samples what it samples afresh."""
+    spec = ModelSpec.from_settings("text-default")
+    cta = TextItem(BRIEF + "Write a call to action for it.", SYSTEM, 5, max_new_tokens=16, temperature=0.8)
+    afresh = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
+                            options={"max_sequences": 2}).run([cta], {})[0]
+    engine.run([TextItem(BRIEF + "Write one ad headline for it.", SYSTEM, 4, max_new_tokens=16, temperature=0.8)], {})
+    shared_before = engine.shared_prompt_tokens
+    later = engine.run([cta], {})[0]
+    assert engine.shared_prompt_tokens - shared_before >= 16
+    assert later.text == afresh.text and later.new_tokens == afresh.new_tokens
+
+
+def test_each_step_serves_the_least_served_calls_first_within_a_token_budget():
+    """The scheduling rule alone: sequences in order of their call's service; the first
+    call up to step_tokens (a prompt in chunks), the others together no more than it took,
+    or the floor."""
     from collections import Counter
 
     from pressroom_workers.runtime.llamacpp import _Sequence
 
-    def resident(call: int, seq_id: int, prefilled: bool = True) -> _Sequence:
-        return _Sequence(item=None, prompt=[1], budget=50, sampler=None, call=call, seq_id=seq_id, prefilled=prefilled)
+    def resident(call: int, seq_id: int, prompt: int = 4, decoding: bool = True) -> _Sequence:
+        sequence = _Sequence(item=None, prompt=list(range(prompt)), budget=50, sampler=None, call=call, seq_id=seq_id)
+        sequence.position, sequence.generated = (prompt, [7]) if decoding else (0, [])
+        return sequence
 
     old_call = [resident(1, i) for i in range(3)]
     younger_call = [resident(2, 3), resident(2, 4)]
-    arriving = resident(3, 5, prefilled=False)
+    arriving = resident(3, 5, prompt=40, decoding=False)
     scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the rule, without a model
-    scheduler._active, scheduler.step_sequences = old_call + younger_call + [arriving], 3
+    scheduler._active = old_call + younger_call + [arriving]
+    scheduler.step_tokens, scheduler.step_floor = 16, 1
     scheduler._served = Counter({1: 90, 2: 10})
-    assert scheduler._scheduled() == [arriving, *younger_call]
-    scheduler._served[2] = 90
-    assert scheduler._scheduled() == [arriving, *old_call[:2]]
+    plan = scheduler._plan()
+    assert [sequence for sequence, _ in plan] == [arriving, *younger_call, *old_call]
+    assert plan[0][1] == list(range(16))  # the first chunk of its prompt
+    scheduler._active.remove(arriving)
+    plan = scheduler._plan()  # call 2 goes first with two tokens: the rest may take two
+    assert [sequence for sequence, _ in plan] == [*younger_call, *old_call[:2]]
+    assert all(tokens == [7] for _, tokens in plan)

@@ -8,11 +8,17 @@ of running sequences), so a job that arrives while a long batch is decoding star
 the next step instead of after the batch. Each sequence has its own KV stream and samples
 from its own seeded generator: its text depends on its prompt and seed only.
 
-A step decodes at most `step_sequences` of the resident sequences: those of the calls
-that have been served the fewest tokens so far first (least attained service, which needs
-no guess at a job's length: a newly arrived job goes first, and a long one only waits
-while shorter ones are served). On a CPU a step costs about the same per sequence from
-eight on, so the cap loses little throughput and keeps a late job's steps short.
+A step is a token budget, not the whole batch: sequences are served in order of the
+tokens their call has been served so far (least attained service, which needs no guess
+at a job's length: a newly arrived job goes first), prompts in chunks, and the calls
+behind the first together take no more of a step than it does. On a CPU every token
+costs about the same (4-5 ms here, prompt or output, from a handful per step on), so a
+step's time is its token count: a late job gets at least half of every step, and steps
+stay short while it decodes, instead of running at the pace of the whole batch.
+
+A freed slot keeps the KV cells of its prompt: a later prompt that begins the same way (a
+job's regeneration round, the next job of a use case: same system prompt and brief)
+takes them over instead of evaluating that beginning again.
 """
 from __future__ import annotations
 
@@ -38,10 +44,12 @@ logger = logging.getLogger(__name__)
 # Sequences decoded together, and the context each one may fill (prompt + output).
 DEFAULT_MAX_SEQUENCES = 32
 DEFAULT_SEQUENCE_CONTEXT = 768
-# Sequences one decoding step serves on a CPU (on a GPU build: every resident one). Measured
-# on two cores, SmolLM2-135M: 80 tokens/s at 1 per step, 110-125 at 8, 125-135 at 32, with
-# the step taking 6x longer.
-CPU_STEP_SEQUENCES = 8
+# Tokens the first call may put in a step, and the least the calls behind it may share
+# (CPU build; a GPU build fills half the batch and shares as much). Measured on two
+# cores, SmolLM2-135M, prompt evaluation: 200 tokens/s in chunks of 8, 310 in chunks of
+# 128, 320 in chunks of 512; decoding: 110-125 tokens/s with 8 sequences a step.
+CPU_STEP_TOKENS = 128
+CPU_STEP_FLOOR = 8
 CANCEL_CHECK_SECONDS = 0.1
 # Prompts that begin alike (one job's fields share its system prompt and brief) share the
 # KV cells of their common beginning when it is at least this long.
@@ -62,13 +70,12 @@ class _Sequence:
     # sequences decoding, so a job that arrives behind a long queue starts at once.
     call: int = 0
     seq_id: int = -1
-    # Set once its prompt has been sent to the model (all of it but a shared prefix).
-    prefilled: bool = False
     # Sequences with the very same prompt, admitted with this one: they take a copy of its
     # evaluated prompt and sample their first token from its logits, each with its own seed.
     twins: list = field(default_factory=list)
     # Set by the caller's thread when its jobs asked to stop; read by the scheduler.
     cancelled: bool = False
+    # Tokens whose KV cells it holds (its prompt's, evaluated or taken over, then its own).
     position: int = 0
     generated: list[int] = field(default_factory=list)
     pieces: list[bytes] = field(default_factory=list)
@@ -80,6 +87,11 @@ class _Sequence:
     peak_batch: int = 0
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def prefilled(self) -> bool:
+        """Its whole prompt has been evaluated: it is decoding."""
+        return self.position >= len(self.prompt)
 
 
 class LlamaCppEngine(Backend):
@@ -102,8 +114,13 @@ class LlamaCppEngine(Backend):
         self.max_sequences = int(options.get("max_sequences", DEFAULT_MAX_SEQUENCES))
         self.sequence_context = int(options.get("sequence_context", DEFAULT_SEQUENCE_CONTEXT))
         self.shares_prefixes = bool(options.get("kv_unified", False))
+        self.n_batch = max(self.sequence_context, 512)
         on_gpu = llama_cpp.llama_supports_gpu_offload()
-        self.step_sequences = int(options.get("step_sequences") or (self.max_sequences if on_gpu else CPU_STEP_SEQUENCES))
+        # Both parts of a step must fit the batch.
+        self.step_tokens = min(int(options.get("step_tokens") or (self.n_batch // 2 if on_gpu else CPU_STEP_TOKENS)),
+                               self.n_batch // 2)
+        self.step_floor = min(int(options.get("step_floor") or (self.step_tokens if on_gpu else CPU_STEP_FLOOR)),
+                              self.step_tokens)
         threads = int(options.get("n_threads") or os.cpu_count() or 1)
         self._options = options
         # llama.cpp prints its loading report through this logger: errors only, unless asked.
@@ -115,7 +132,6 @@ class LlamaCppEngine(Backend):
             raise ModelNotAvailable(f"llama.cpp could not load {path}")
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
-        self.n_batch = max(self.sequence_context, 512)
         self._ctx = llama_cpp.llama_init_from_model(self._model, self._context_params(threads))
         if not self._ctx:
             raise ModelNotAvailable(f"llama.cpp could not create a context for {path}")
@@ -127,8 +143,10 @@ class LlamaCppEngine(Backend):
         self._piece_buffer = ctypes.create_string_buffer(256)
         self._waiting: deque[_Sequence] = deque()
         self._calls = itertools.count()
-        # Tokens generated so far for each call with sequences resident: its attained service.
+        # Tokens evaluated so far for each call with sequences resident: its attained service.
         self._served: Counter = Counter()
+        # Free slots that still hold the KV cells of a prompt, oldest first: slot -> tokens.
+        self._cached: dict[int, list[int]] = {}
         self._free_ids = list(range(self.max_sequences))
         self._active: list[_Sequence] = []
         self._wake = threading.Condition()
@@ -258,11 +276,10 @@ class LlamaCppEngine(Backend):
                     self._retire(sequence, "error")
 
     def _admit(self) -> None:
-        """Move waiting sequences into free slots while their prompts fit this step. A
-        prompt that begins like a resident one takes that prefix's KV cells (shared, not
-        recomputed: prompt evaluation is most of the work on a CPU) and evaluates only the
-        rest; if the resident one is itself being evaluated in this step, it waits a step."""
-        tokens = len(self._active)
+        """Move waiting sequences into free slots. A prompt that begins like a resident one,
+        or like one whose cells a free slot still holds, takes that prefix's KV cells
+        instead of evaluating them (prompt evaluation is most of the work on a CPU); if the
+        resident one has not evaluated that far yet, it waits a step."""
         deferred, admitted = [], {}
         while self._waiting and self._free_ids:
             upcoming = self._next_waiting()
@@ -271,23 +288,17 @@ class LlamaCppEngine(Backend):
                 upcoming.done.set()
                 continue
             leader = admitted.get(tuple(upcoming.prompt))
-            if leader is not None:  # the same prompt: evaluated once, copied after this step
-                upcoming.seq_id = self._free_ids.pop(0)
+            if leader is not None:  # the same prompt: evaluated once, copied once it has run
+                upcoming.seq_id = self._claim_slot()
                 leader.twins.append(upcoming)
                 continue
             donor, shared = self._prefix_donor(upcoming)
-            if donor is not None and not donor.prefilled:
+            if isinstance(donor, _Sequence) and donor.position < shared:
                 deferred.append(upcoming)
                 continue
-            if self._active and tokens + len(upcoming.prompt) - shared > self.n_batch:
-                self._waiting.appendleft(upcoming)
-                break
-            upcoming.seq_id = self._free_ids.pop(0)
-            if donor is not None:
-                self._take_prefix(donor, upcoming, shared)
+            self._place(upcoming, donor, shared)
             self._active.append(upcoming)
             admitted[tuple(upcoming.prompt)] = upcoming
-            tokens += len(upcoming.prompt) - shared
         self._waiting.extendleft(reversed(deferred))
 
     def _next_waiting(self) -> _Sequence:
@@ -297,28 +308,50 @@ class LlamaCppEngine(Backend):
         self._waiting.remove(chosen)
         return chosen
 
-    def _prefix_donor(self, sequence: _Sequence) -> tuple[_Sequence | None, int]:
-        """The resident sequence whose prompt shares the longest beginning with this one's,
-        and how many tokens to take (never the whole prompt: its last token must run)."""
+    def _prefix_donor(self, sequence: _Sequence) -> tuple[_Sequence | int | None, int]:
+        """The resident sequence, or the free slot's cached prompt, that shares the longest
+        beginning with this prompt, and how many tokens to take (never the whole prompt:
+        its last token must run to give the first draw)."""
         best, length = None, 0
-        for other in self._active:
-            common = len(os.path.commonprefix([other.prompt, sequence.prompt]))
-            if common > length:
-                best, length = other, common
+        candidates = [(other, other.prompt) for other in self._active] + list(self._cached.items())
+        for donor, prompt in candidates:
+            common = len(os.path.commonprefix([prompt, sequence.prompt]))
+            if common > length or (common == length and isinstance(donor, int)):
+                best, length = donor, common
         length = min(length, len(sequence.prompt) - 1)
         return (best, length) if length >= MIN_SHARED_PREFIX else (None, 0)
 
-    def _take_prefix(self, donor: _Sequence, sequence: _Sequence, shared: int) -> None:
-        """Give `sequence` the donor's KV cells of their common prompt beginning. In one
-        unified buffer those cells are shared. Separate streams (the batch-invariant
-        default) copy only whole: the copy of the donor's stream is cut back to the prefix,
-        which leaves the very cells the sequence would have computed alone (the prefix's
+    def _claim_slot(self, cached: int | None = None) -> int:
+        """A free slot: `cached` (its cells kept), else an empty one, else the one whose
+        cached prompt was left longest ago (its cells dropped)."""
+        if cached is not None:
+            self._free_ids.remove(cached)
+            del self._cached[cached]
+            return cached
+        empty = [slot for slot in self._free_ids if slot not in self._cached]
+        slot = empty[0] if empty else next(iter(self._cached))
+        self._free_ids.remove(slot)
+        if self._cached.pop(slot, None) is not None:
+            self._ll.llama_memory_seq_rm(self._memory, slot, -1, -1)
+        return slot
+
+    def _place(self, sequence: _Sequence, donor: _Sequence | int | None, shared: int) -> None:
+        """Give `sequence` a slot holding the KV cells of the prefix it shares with `donor`.
+        A free slot with that prefix cached is taken as it is, cut back to the prefix. A
+        resident donor's cells are shared in one unified buffer; separate streams (the
+        batch-invariant default) copy only whole, so the copy is cut back to the prefix,
+        which leaves the very cells the sequence would have computed alone (a prefix's
         keys and values depend on the prefix only)."""
-        if self.shares_prefixes:
-            self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, 0, shared)
-        else:
-            self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, -1, -1)
+        if isinstance(donor, int):
+            sequence.seq_id = self._claim_slot(cached=donor)
             self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, shared, -1)
+        else:
+            sequence.seq_id = self._claim_slot()
+            if donor is not None and self.shares_prefixes:
+                self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, 0, shared)
+            elif donor is not None:
+                self._ll.llama_memory_seq_cp(self._memory, donor.seq_id, sequence.seq_id, -1, -1)
+                self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, shared, -1)
         sequence.position = shared
         self.shared_prompt_tokens += shared
 
@@ -326,51 +359,76 @@ class LlamaCppEngine(Backend):
         self._drop_cancelled()
         if not self._active:
             return
-        logits_rows = self._fill_batch(self._scheduled())
+        plan = self._plan()
+        logits_rows = self._fill_batch(plan)
         started = time.perf_counter()
         code = self._ll.llama_decode(self._ctx, self._batch)
         if code != 0:
             raise SequenceFailed(f"llama_decode returned {code}")
-        self._sample(logits_rows, time.perf_counter() - started)
+        self._charge(plan, time.perf_counter() - started)
+        self._sample(logits_rows)
 
     def _drop_cancelled(self) -> None:
         for sequence in list(self._active):
             if sequence.cancelled:
                 self._retire(sequence, "cancelled")
 
-    def _scheduled(self) -> list[_Sequence]:
-        """This step's sequences: every new one (its prompt, so an arriving job starts at
-        once), then running ones up to `step_sequences`, those of the calls served the
-        fewest tokens first, earlier calls first among equals."""
-        new = [sequence for sequence in self._active if not sequence.prefilled]
-        running = sorted((sequence for sequence in self._active if sequence.prefilled),
-                         key=lambda sequence: (self._served[sequence.call], sequence.call, sequence.seq_id))
-        return new + running[:max(self.step_sequences - len(new), 0)]
+    def _plan(self) -> list[tuple[_Sequence, list[int]]]:
+        """This step's tokens: for each resident sequence in order of service (the calls
+        served the fewest tokens first, earlier calls first among equals), its next token,
+        or the next chunk of its prompt. The first call takes up to `step_tokens`; the
+        calls behind it together no more than it took (at least `step_floor`)."""
+        order = sorted(self._active, key=lambda sequence: (self._served[sequence.call], sequence.call, sequence.seq_id))
+        first_call = order[0].call
+        plan, first_used, others_used = [], 0, 0
+        for sequence in order:
+            first = sequence.call == first_call
+            room = self.step_tokens - first_used if first else max(first_used, self.step_floor) - others_used
+            if room <= 0:
+                if first:
+                    continue
+                break
+            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt[sequence.position:][:room]
+            plan.append((sequence, tokens))
+            if first:
+                first_used += len(tokens)
+            else:
+                others_used += len(tokens)
+        return plan
 
-    def _fill_batch(self, sequences: list[_Sequence]) -> list[tuple[_Sequence, int]]:
+    def _fill_batch(self, plan: list[tuple[_Sequence, list[int]]]) -> list[tuple[_Sequence, int]]:
+        """Put the step's tokens in the batch; logits for a sequence's last token where it
+        draws next (decoding, or the last chunk of its prompt)."""
         batch = self._batch
         count = 0
         rows = []
-        for sequence in sequences:
-            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt[sequence.position:]
-            sequence.prefilled = True
+        for sequence, tokens in plan:
+            draws = sequence.prefilled or sequence.position + len(tokens) == len(sequence.prompt)
             for offset, token in enumerate(tokens):
                 batch.token[count] = token
                 batch.pos[count] = sequence.position + offset
                 batch.n_seq_id[count] = 1
                 batch.seq_id[count][0] = sequence.seq_id
-                batch.logits[count] = offset == len(tokens) - 1
+                batch.logits[count] = draws and offset == len(tokens) - 1
                 count += 1
             sequence.position += len(tokens)
-            rows.append((sequence, count - 1))
+            self._served[sequence.call] += len(tokens)
+            if draws:
+                rows.append((sequence, count - 1))
         batch.n_tokens = count
         return rows
 
-    def _sample(self, rows: list[tuple[_Sequence, int]], seconds: float) -> None:
+    @staticmethod
+    def _charge(plan: list[tuple[_Sequence, list[int]]], seconds: float) -> None:
+        """Each sequence's share of the step's time: its share of the step's tokens."""
+        total = sum(len(tokens) for _, tokens in plan)
+        for sequence, tokens in plan:
+            sequence.model_seconds += seconds * len(tokens) / total
+
+    def _sample(self, rows: list[tuple[_Sequence, int]]) -> None:
         self.steps += 1
         self.peak_batch = max(self.peak_batch, len(rows))
         for sequence, row in rows:
-            sequence.model_seconds += seconds / len(rows)
             sequence.peak_batch = max(sequence.peak_batch, len(rows))
             logits = np.ctypeslib.as_array(self._ll.llama_get_logits_ith(self._ctx, row), shape=(self.n_vocab,))
             twins, sequence.twins = sequence.twins, []
@@ -382,7 +440,7 @@ class LlamaCppEngine(Backend):
         """A whole-stream copy of the leader's evaluated prompt (the copy is made before the
         next step), then the twin's own first draw from the same logits."""
         self._ll.llama_memory_seq_cp(self._memory, leader.seq_id, twin.seq_id, -1, -1)
-        twin.position, twin.prefilled, twin.peak_batch = leader.position, True, batch
+        twin.position, twin.peak_batch = leader.position, batch
         self.shared_prompt_tokens += len(twin.prompt)
         self._active.append(twin)
         self._accept(twin, twin.sampler.pick(logits))
@@ -392,7 +450,6 @@ class LlamaCppEngine(Backend):
             self._retire(sequence, "stop")
             return
         sequence.generated.append(token)
-        self._served[sequence.call] += 1
         sequence.pieces.append(self._piece(token))
         if sequence.item.stop:
             text = b"".join(sequence.pieces).decode("utf-8", "ignore")
@@ -407,12 +464,22 @@ class LlamaCppEngine(Backend):
     def _retire(self, sequence: _Sequence, reason: str, *, text: str | None = None) -> None:
         sequence.finish_reason = reason
         sequence.text = (text if text is not None else b"".join(sequence.pieces).decode("utf-8", "ignore")).strip()
-        self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, -1, -1)
         self._active.remove(sequence)
-        self._free_ids.append(sequence.seq_id)
-        self._free_ids.sort()
+        self._free(sequence)
         self._release_twins(sequence)
         sequence.done.set()
+
+    def _free(self, sequence: _Sequence) -> None:
+        """Free its slot, keeping the cells of its evaluated prompt for a later prompt that
+        begins the same way (none after a failed step: they may be incomplete)."""
+        kept = min(sequence.position, len(sequence.prompt)) if sequence.error is None else 0
+        if kept >= MIN_SHARED_PREFIX:
+            self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, kept, -1)
+            self._cached[sequence.seq_id] = sequence.prompt[:kept]
+        else:
+            self._ll.llama_memory_seq_rm(self._memory, sequence.seq_id, -1, -1)
+        self._free_ids.append(sequence.seq_id)
+        self._free_ids.sort()
 
     def _release_twins(self, leader: _Sequence) -> None:
         """Twins of a leader that leaves before its prompt ran (cancelled, or a failed
