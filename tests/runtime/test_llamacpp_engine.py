@@ -182,29 +182,28 @@ def test_when_every_slot_is_taken_a_new_call_gets_the_next_free_one():
     assert steps_when_late_ended < 40
 
 
-def test_a_late_call_goes_first_and_its_steps_stay_small():
-    """Steps are token budgets served least-served call first: four long sequences are
-    decoding when a short call arrives; its prompt runs in chunks at once and, while it
-    decodes, the others share each step with it only up to the floor, so it finishes
-    long before them, in about its own number of steps; they all still finish."""
+def test_a_late_job_runs_alone_until_it_has_caught_up():
+    """Least attained service by job: four long sequences of one job are well along when a
+    short job arrives; it runs alone (its prompt in chunks, then its tokens) and finishes
+    in about its own number of steps, long before them; they all still finish."""
     spec = ModelSpec.from_settings("text-default")
-    capped = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
-                            options={"max_sequences": 8, "step_tokens": 8, "step_floor": 2})
-    long_items = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=40)
-                  for start in (1, 200, 400, 600)]
+    engine = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
+                            options={"max_sequences": 8, "step_tokens": 8})
+    long_items = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=80,
+                           owner="long-job") for start in (1, 200, 400, 600)]
     long_results, long_done = [], threading.Event()
-    thread = threading.Thread(target=lambda: (long_results.extend(capped.run(long_items, {})), long_done.set()))
+    thread = threading.Thread(target=lambda: (long_results.extend(engine.run(long_items, {})), long_done.set()))
     thread.start()
-    while capped.steps < 12:
+    while engine.steps < 40:
         threading.Event().wait(0.01)
-    steps_before = capped.steps
-    late = capped.run([TextItem("Say hello.", None, None, max_new_tokens=4)], {})[0]
-    late_steps, late_before_long = capped.steps - steps_before, not long_done.is_set()
+    steps_before = engine.steps
+    late = engine.run([TextItem("Say hello.", None, None, max_new_tokens=4, owner="late-job")], {})[0]
+    late_steps, late_before_long = engine.steps - steps_before, not long_done.is_set()
     thread.join()
-    assert late.batch_size <= 3  # itself and at most two others drew in any of its steps
-    assert late_steps <= -(-late.prompt_tokens // 8) + late.new_tokens + 2
+    assert late.batch_size == 1  # alone in every step it drew in
+    assert late_steps <= -(-late.prompt_tokens // 8) + late.new_tokens + 1
     assert late_before_long
-    assert all(result.new_tokens == 40 or result.finish_reason == "stop" for result in long_results)
+    assert all(result.new_tokens == 80 or result.finish_reason == "stop" for result in long_results)
 
 
 def test_a_prompt_evaluated_in_chunks_samples_what_it_samples_in_one_piece(engine):
@@ -230,30 +229,33 @@ def test_a_freed_slot_keeps_its_prompt_for_a_later_prompt_that_begins_the_same_w
     assert later.text == afresh.text and later.new_tokens == afresh.new_tokens
 
 
-def test_each_step_serves_the_least_served_calls_first_within_a_token_budget():
-    """The scheduling rule alone: sequences in order of their call's service; the first
-    call up to step_tokens (a prompt in chunks), the others together no more than it took,
-    or the floor."""
-    from collections import Counter
+def test_each_step_serves_the_least_advanced_jobs_and_those_close_to_them():
+    """The scheduling rule alone: a job's progress is tokens generated per sequence; a step
+    serves the jobs within twice the least progress plus CO_SCHEDULE_TOKENS, least
+    advanced first, prompts in chunks of at most step_tokens in all."""
+    from collections import OrderedDict
 
-    from pressroom_workers.runtime.llamacpp import _Sequence
+    from pressroom_workers.runtime.llamacpp import CO_SCHEDULE_TOKENS, _Sequence
 
-    def resident(call: int, seq_id: int, prompt: int = 4, decoding: bool = True) -> _Sequence:
-        sequence = _Sequence(item=None, prompt=list(range(prompt)), budget=50, sampler=None, call=call, seq_id=seq_id)
+    def resident(owner: str, seq_id: int, prompt: int = 4, decoding: bool = True) -> _Sequence:
+        sequence = _Sequence(item=None, prompt=list(range(prompt)), budget=50, sampler=None, owner=owner,
+                             seq_id=seq_id)
         sequence.position, sequence.generated = (prompt, [7]) if decoding else (0, [])
         return sequence
 
-    old_call = [resident(1, i) for i in range(3)]
-    younger_call = [resident(2, 3), resident(2, 4)]
-    arriving = resident(3, 5, prompt=40, decoding=False)
+    old_job = [resident("old", i) for i in range(3)]
+    younger_job = [resident("younger", 3), resident("younger", 4)]
+    arriving = resident("new", 5, prompt=40, decoding=False)
     scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the rule, without a model
-    scheduler._active = old_call + younger_call + [arriving]
-    scheduler.step_tokens, scheduler.step_floor = 16, 1
-    scheduler._served = Counter({1: 90, 2: 10})
+    scheduler._active = old_job + younger_job + [arriving]
+    scheduler.step_tokens = 16
+    scheduler._progress = OrderedDict(old=[90, 3], younger=[20, 2], new=[0, 1])
     plan = scheduler._plan()
-    assert [sequence for sequence, _ in plan] == [arriving, *younger_call, *old_call]
-    assert plan[0][1] == list(range(16))  # the first chunk of its prompt
+    assert plan == [(arriving, list(range(16)))]  # alone, the first chunk of its prompt
     scheduler._active.remove(arriving)
-    plan = scheduler._plan()  # call 2 goes first with two tokens: the rest may take two
-    assert [sequence for sequence, _ in plan] == [*younger_call, *old_call[:2]]
+    plan = scheduler._plan()  # younger at 10 a sequence: old, at 30, is too far ahead
+    assert [sequence for sequence, _ in plan] == younger_job
+    scheduler._progress["old"] = [3 * (2 * 10 + CO_SCHEDULE_TOKENS), 3]
+    plan = scheduler._plan()  # old just within reach: served too, after younger
+    assert [sequence for sequence, _ in plan] == [*younger_job, *old_job]
     assert all(tokens == [7] for _, tokens in plan)

@@ -217,7 +217,7 @@ class JobBatchExecutor:
                 busy = {id(run) for group, _ in in_flight.values() for run in group}
                 for group in self._call_groups([run for run in runs if run.waiting and id(run) not in busy]):
                     watch = CancellationWatch([run.job.pk for run in group])
-                    future = pool.submit(self._execute, [run.pending for run in group], watch)
+                    future = pool.submit(self._execute, group, watch)
                     in_flight[future] = (group, watch)
                 self._finish_ready(runs)
                 if not in_flight:
@@ -232,10 +232,11 @@ class JobBatchExecutor:
         together = [run for run in ready if run not in alone]
         return [[run] for run in alone] + ([together] if together else [])
 
-    def _execute(self, requests: list[RuntimeRequest], watch: CancellationWatch) -> tuple[list, list]:
+    def _execute(self, group: list[JobRun], watch: CancellationWatch) -> tuple[list, list]:
         """In a step thread: the model call, and the calls it made (for metrics)."""
         try:
-            results = self.runtime.execute(requests, cancelled=watch.cancelled_indexes)
+            results = self.runtime.execute([run.pending for run in group], cancelled=watch.cancelled_indexes,
+                                           owners=[str(run.job.pk) for run in group])
             return results, self.runtime.last_calls
         finally:
             connections.close_all()  # this thread's own (cancellation checks); the thread ends

@@ -29,6 +29,9 @@ class TextItem:
     stop: tuple[str, ...] = ()
     # Few-shot turns shown before the prompt: (request, answer) pairs.
     examples: tuple[tuple[str, str], ...] = ()
+    # The job it is written for: an engine that schedules its own work serves jobs fairly
+    # (a job's regeneration rounds are new calls, not new jobs). Never part of the output.
+    owner: str = ""
 
     def messages(self) -> list[dict[str, str]]:
         """The item as chat messages: system prompt, example turns, then the prompt."""

@@ -2,13 +2,12 @@
 that can share a model call, runs each group in chunks, and hands results back."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pressroom.plugins import (
@@ -155,7 +154,7 @@ def _own_share(provenance: ModelProvenance, result: Any) -> ModelProvenance:
     """An engine that batches continuously measures each item's time and batch itself."""
     if not isinstance(result, TextResult) or result.model_seconds is None:
         return provenance
-    return dataclasses.replace(provenance, model_seconds=result.model_seconds,
+    return replace(provenance, model_seconds=result.model_seconds,
                                batch_size=result.batch_size or provenance.batch_size)
 
 
@@ -190,15 +189,17 @@ class ModelRuntime:
         return sorted(self._models)
 
     # -- execution -----------------------------------------------------------
-    def execute(self, requests: Sequence[RuntimeRequest], cancelled: Callable[[], set[int]] | None = None) -> list[Any]:
+    def execute(self, requests: Sequence[RuntimeRequest], cancelled: Callable[[], set[int]] | None = None,
+                owners: Sequence[str] | None = None) -> list[Any]:
         """Serve requests together; each entry of the result is the request's output
         or a RequestFailed. One failing group does not fail unrelated requests.
 
         `cancelled` names the requests whose jobs asked to stop; a model call is abandoned
-        between steps once every request in it is cancelled (others in the call keep it going)."""
+        between steps once every request in it is cancelled (others in the call keep it going).
+        `owners` names each request's job, for engines that schedule jobs fairly."""
         state = _Execution(cancelled or (lambda: set()))
         self._local.calls = state.calls
-        groups, failures = self._group(requests)
+        groups, failures = self._group(requests, owners)
         for group in groups.values():
             try:
                 self._run_group(group, state)
@@ -227,7 +228,8 @@ class ModelRuntime:
         """The model calls of this thread's latest `execute`."""
         return list(getattr(self._local, "calls", []))
 
-    def _group(self, requests: Sequence[RuntimeRequest]) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
+    def _group(self, requests: Sequence[RuntimeRequest],
+               owners: Sequence[str] | None = None) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
         groups: dict[Any, _Group] = {}
         failures: dict[int, RequestFailed] = {}
         for index, request in enumerate(requests):
@@ -237,6 +239,8 @@ class ModelRuntime:
                 failures[index] = error
                 continue
             for position, (alias, params, payload) in enumerate(expanded):
+                if owners and isinstance(payload, TextItem):
+                    payload = replace(payload, owner=owners[index])
                 key = (type(request).__name__, alias, tuple(sorted(params.items())))
                 groups.setdefault(key, _Group(alias, params)).items.append(_Item(index, position, payload))
         return groups, failures

@@ -8,13 +8,15 @@ of running sequences), so a job that arrives while a long batch is decoding star
 the next step instead of after the batch. Each sequence has its own KV stream and samples
 from its own seeded generator: its text depends on its prompt and seed only.
 
-A step is a token budget, not the whole batch: sequences are served in order of the
-tokens their call has been served so far (least attained service, which needs no guess
-at a job's length: a newly arrived job goes first), prompts in chunks, and the calls
-behind the first together take no more of a step than it does. On a CPU every token
-costs about the same (4-5 ms here, prompt or output, from a handful per step on), so a
-step's time is its token count: a late job gets at least half of every step, and steps
-stay short while it decodes, instead of running at the pace of the whole batch.
+Jobs are served by least attained service, which needs no guess at a job's length: a
+job's progress is the tokens it has generated per sequence so far (its items' `owner`;
+its regeneration rounds are new calls of the same job). Each step serves the jobs that
+have made the least progress and those close to it (at most twice as far, plus a few
+tokens); the others wait. Jobs that arrive together progress together in large steps; a
+job that arrives while others are well along runs alone until it has caught up, so it is
+not slowed to the pace of the whole batch (on a CPU a step's time is its token count:
+4-5 ms a token here, prompt or output, from a handful per step on). Prompts run in chunks
+of at most `step_tokens` a step, so decoding sequences are never held up for long.
 
 A freed slot keeps the KV cells of its prompt: a later prompt that begins the same way (a
 job's regeneration round, the next job of a use case: same system prompt and brief)
@@ -28,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +46,15 @@ logger = logging.getLogger(__name__)
 # Sequences decoded together, and the context each one may fill (prompt + output).
 DEFAULT_MAX_SEQUENCES = 32
 DEFAULT_SEQUENCE_CONTEXT = 768
-# Tokens the first call may put in a step, and the least the calls behind it may share
-# (CPU build; a GPU build fills half the batch and shares as much). Measured on two
-# cores, SmolLM2-135M, prompt evaluation: 200 tokens/s in chunks of 8, 310 in chunks of
-# 128, 320 in chunks of 512; decoding: 110-125 tokens/s with 8 sequences a step.
+# Prompt tokens a step may evaluate on a CPU build (a GPU build: the batch, less a token
+# for each sequence). Measured on two cores, SmolLM2-135M: 200 tokens/s in chunks of 8,
+# 310 in chunks of 128, 320 in chunks of 512.
 CPU_STEP_TOKENS = 128
-CPU_STEP_FLOOR = 8
+# A job is served with the least advanced while its progress is at most twice theirs plus
+# this many tokens per sequence.
+CO_SCHEDULE_TOKENS = 8
+# Jobs whose progress is remembered (their later calls are the same job), newest kept.
+REMEMBERED_JOBS = 4096
 CANCEL_CHECK_SECONDS = 0.1
 # Prompts that begin alike (one job's fields share its system prompt and brief) share the
 # KV cells of their common beginning when it is at least this long.
@@ -69,6 +74,8 @@ class _Sequence:
     # The run() call it belongs to: free slots go first to the calls with the fewest
     # sequences decoding, so a job that arrives behind a long queue starts at once.
     call: int = 0
+    # The job it serves (its item's owner, else its call): the unit of fair service.
+    owner: str = ""
     seq_id: int = -1
     # Sequences with the very same prompt, admitted with this one: they take a copy of its
     # evaluated prompt and sample their first token from its logits, each with its own seed.
@@ -115,12 +122,10 @@ class LlamaCppEngine(Backend):
         self.sequence_context = int(options.get("sequence_context", DEFAULT_SEQUENCE_CONTEXT))
         self.shares_prefixes = bool(options.get("kv_unified", False))
         self.n_batch = max(self.sequence_context, 512)
+        # A step's prompt chunks and one token per decoding sequence must fit the batch.
+        room = self.n_batch - self.max_sequences
         on_gpu = llama_cpp.llama_supports_gpu_offload()
-        # Both parts of a step must fit the batch.
-        self.step_tokens = min(int(options.get("step_tokens") or (self.n_batch // 2 if on_gpu else CPU_STEP_TOKENS)),
-                               self.n_batch // 2)
-        self.step_floor = min(int(options.get("step_floor") or (self.step_tokens if on_gpu else CPU_STEP_FLOOR)),
-                              self.step_tokens)
+        self.step_tokens = min(int(options.get("step_tokens") or (room if on_gpu else CPU_STEP_TOKENS)), room)
         threads = int(options.get("n_threads") or os.cpu_count() or 1)
         self._options = options
         # llama.cpp prints its loading report through this logger: errors only, unless asked.
@@ -143,8 +148,8 @@ class LlamaCppEngine(Backend):
         self._piece_buffer = ctypes.create_string_buffer(256)
         self._waiting: deque[_Sequence] = deque()
         self._calls = itertools.count()
-        # Tokens evaluated so far for each call with sequences resident: its attained service.
-        self._served: Counter = Counter()
+        # Each job's attained service: [tokens generated, sequences admitted].
+        self._progress: OrderedDict[str, list[int]] = OrderedDict()
         # Free slots that still hold the KV cells of a prompt, oldest first: slot -> tokens.
         self._cached: dict[int, list[int]] = {}
         self._free_ids = list(range(self.max_sequences))
@@ -229,10 +234,7 @@ class LlamaCppEngine(Backend):
         with self._wake:
             self._waiting.extend(sequences)
             self._wake.notify()
-        try:
-            self._wait(sequences, should_stop)
-        finally:
-            self._served.pop(call, None)  # none of its sequences is resident any more
+        self._wait(sequences, should_stop)
         failed = next((s.error for s in sequences if s.error is not None), None)
         if failed is not None:
             raise SequenceFailed(str(failed)) from failed
@@ -258,7 +260,8 @@ class LlamaCppEngine(Backend):
                 "(raise `sequence_context` in the model's settings)"
             )
         return _Sequence(item=item, prompt=prompt, budget=max(1, min(item.max_new_tokens, room)),
-                         sampler=RowSampler(item.seed, item.temperature, item.top_p), call=call)
+                         sampler=RowSampler(item.seed, item.temperature, item.top_p), call=call,
+                         owner=item.owner or f"call-{call}")
 
     # -- the scheduler -------------------------------------------------------
     def _serve(self) -> None:
@@ -291,6 +294,7 @@ class LlamaCppEngine(Backend):
             if leader is not None:  # the same prompt: evaluated once, copied once it has run
                 upcoming.seq_id = self._claim_slot()
                 leader.twins.append(upcoming)
+                self._count_sequence(upcoming)
                 continue
             donor, shared = self._prefix_donor(upcoming)
             if isinstance(donor, _Sequence) and donor.position < shared:
@@ -298,8 +302,21 @@ class LlamaCppEngine(Backend):
                 continue
             self._place(upcoming, donor, shared)
             self._active.append(upcoming)
+            self._count_sequence(upcoming)
             admitted[tuple(upcoming.prompt)] = upcoming
         self._waiting.extendleft(reversed(deferred))
+
+    def _count_sequence(self, sequence: _Sequence) -> None:
+        progress = self._progress.setdefault(sequence.owner, [0, 0])
+        progress[1] += 1
+        self._progress.move_to_end(sequence.owner)
+        while len(self._progress) > REMEMBERED_JOBS:
+            self._progress.popitem(last=False)
+
+    def _job_progress(self, owner: str) -> float:
+        """Tokens generated per sequence so far: what least attained service orders by."""
+        generated, sequences = self._progress.get(owner, (0, 0))
+        return generated / max(sequences, 1)
 
     def _next_waiting(self) -> _Sequence:
         """The first waiting sequence of the call with the fewest sequences decoding."""
@@ -374,26 +391,22 @@ class LlamaCppEngine(Backend):
                 self._retire(sequence, "cancelled")
 
     def _plan(self) -> list[tuple[_Sequence, list[int]]]:
-        """This step's tokens: for each resident sequence in order of service (the calls
-        served the fewest tokens first, earlier calls first among equals), its next token,
-        or the next chunk of its prompt. The first call takes up to `step_tokens`; the
-        calls behind it together no more than it took (at least `step_floor`)."""
-        order = sorted(self._active, key=lambda sequence: (self._served[sequence.call], sequence.call, sequence.seq_id))
-        first_call = order[0].call
-        plan, first_used, others_used = [], 0, 0
+        """This step's tokens: the jobs with the least progress and those close to it
+        (at most twice as far plus CO_SCHEDULE_TOKENS), least advanced first; each
+        decoding sequence's next token, and prompt chunks up to `step_tokens` in all."""
+        progress = {owner: self._job_progress(owner) for owner in {sequence.owner for sequence in self._active}}
+        reach = 2 * min(progress.values()) + CO_SCHEDULE_TOKENS
+        order = sorted(self._active, key=lambda sequence: (progress[sequence.owner], sequence.call, sequence.seq_id))
+        plan, prompt_room = [], self.step_tokens
         for sequence in order:
-            first = sequence.call == first_call
-            room = self.step_tokens - first_used if first else max(first_used, self.step_floor) - others_used
-            if room <= 0:
-                if first:
-                    continue
+            if progress[sequence.owner] > reach:
                 break
-            tokens = sequence.generated[-1:] if sequence.prefilled else sequence.prompt[sequence.position:][:room]
-            plan.append((sequence, tokens))
-            if first:
-                first_used += len(tokens)
-            else:
-                others_used += len(tokens)
+            if sequence.prefilled:
+                plan.append((sequence, sequence.generated[-1:]))
+            elif prompt_room > 0:
+                chunk = sequence.prompt[sequence.position:][:prompt_room]
+                plan.append((sequence, chunk))
+                prompt_room -= len(chunk)
         return plan
 
     def _fill_batch(self, plan: list[tuple[_Sequence, list[int]]]) -> list[tuple[_Sequence, int]]:
@@ -412,7 +425,6 @@ class LlamaCppEngine(Backend):
                 batch.logits[count] = draws and offset == len(tokens) - 1
                 count += 1
             sequence.position += len(tokens)
-            self._served[sequence.call] += len(tokens)
             if draws:
                 rows.append((sequence, count - 1))
         batch.n_tokens = count
@@ -450,6 +462,8 @@ class LlamaCppEngine(Backend):
             self._retire(sequence, "stop")
             return
         sequence.generated.append(token)
+        if sequence.owner in self._progress:
+            self._progress[sequence.owner][0] += 1
         sequence.pieces.append(self._piece(token))
         if sequence.item.stop:
             text = b"".join(sequence.pieces).decode("utf-8", "ignore")
