@@ -229,13 +229,14 @@ def test_a_freed_slot_keeps_its_prompt_for_a_later_prompt_that_begins_the_same_w
     assert later.text == afresh.text and later.new_tokens == afresh.new_tokens
 
 
-def test_each_step_serves_the_least_advanced_jobs_and_those_close_to_them():
-    """The scheduling rule alone: a job's progress is tokens generated per sequence; a step
-    serves the jobs within twice the least progress plus CO_SCHEDULE_TOKENS, least
-    advanced first, prompts in chunks of at most step_tokens in all."""
+def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_jobs():
+    """The scheduling rule alone. Foreground jobs (fewer than FOREGROUND_TOKENS evaluated):
+    only the newest cohort is served. Background: the jobs within twice the least progress
+    (tokens generated per sequence) plus CO_SCHEDULE_TOKENS, least advanced first. Prompts
+    in chunks of at most step_tokens in all."""
     from collections import OrderedDict
 
-    from pressroom_workers.runtime.llamacpp import CO_SCHEDULE_TOKENS, _Sequence
+    from pressroom_workers.runtime.llamacpp import CO_SCHEDULE_TOKENS, FOREGROUND_TOKENS, _JobService, _Sequence
 
     def resident(owner: str, seq_id: int, prompt: int = 4, decoding: bool = True) -> _Sequence:
         sequence = _Sequence(item=None, prompt=list(range(prompt)), budget=50, sampler=None, owner=owner,
@@ -249,13 +250,18 @@ def test_each_step_serves_the_least_advanced_jobs_and_those_close_to_them():
     scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the rule, without a model
     scheduler._active = old_job + younger_job + [arriving]
     scheduler.step_tokens = 16
-    scheduler._progress = OrderedDict(old=[90, 3], younger=[20, 2], new=[0, 1])
-    plan = scheduler._plan()
-    assert plan == [(arriving, list(range(16)))]  # alone, the first chunk of its prompt
+    scheduler._jobs = OrderedDict(
+        old=_JobService(arrived=0.0, generated=90, sequences=3, evaluated=FOREGROUND_TOKENS + 500),
+        younger=_JobService(arrived=1.0, generated=20, sequences=2, evaluated=300),
+        new=_JobService(arrived=30.0, sequences=1))
+    assert scheduler._plan() == [(arriving, list(range(16)))]  # alone, the first chunk of its prompt
+    scheduler._jobs["new"].arrived = 1.5  # within a cohort of the younger job: served together
+    assert [sequence for sequence, _ in scheduler._plan()] == [arriving, *younger_job]
     scheduler._active.remove(arriving)
-    plan = scheduler._plan()  # younger at 10 a sequence: old, at 30, is too far ahead
-    assert [sequence for sequence, _ in plan] == younger_job
-    scheduler._progress["old"] = [3 * (2 * 10 + CO_SCHEDULE_TOKENS), 3]
+    assert [sequence for sequence, _ in scheduler._plan()] == younger_job  # foreground first
+    scheduler._jobs["younger"].evaluated = FOREGROUND_TOKENS  # both background now
+    assert [sequence for sequence, _ in scheduler._plan()] == younger_job  # old is 30 a sequence: too far ahead
+    scheduler._jobs["old"].generated = 3 * (2 * 10 + CO_SCHEDULE_TOKENS)
     plan = scheduler._plan()  # old just within reach: served too, after younger
     assert [sequence for sequence, _ in plan] == [*younger_job, *old_job]
     assert all(tokens == [7] for _, tokens in plan)

@@ -8,15 +8,20 @@ of running sequences), so a job that arrives while a long batch is decoding star
 the next step instead of after the batch. Each sequence has its own KV stream and samples
 from its own seeded generator: its text depends on its prompt and seed only.
 
-Jobs are served by least attained service, which needs no guess at a job's length: a
-job's progress is the tokens it has generated per sequence so far (its items' `owner`;
-its regeneration rounds are new calls of the same job). Each step serves the jobs that
-have made the least progress and those close to it (at most twice as far, plus a few
-tokens); the others wait. Jobs that arrive together progress together in large steps; a
-job that arrives while others are well along runs alone until it has caught up, so it is
-not slowed to the pace of the whole batch (on a CPU a step's time is its token count:
-4-5 ms a token here, prompt or output, from a handful per step on). Prompts run in chunks
-of at most `step_tokens` a step, so decoding sequences are never held up for long.
+Jobs are scheduled, not calls (an item's `owner` is its job; a job's regeneration rounds
+are new calls of the same job), in two classes, as a multi-level feedback queue does:
+  - a job is in the foreground until the model has evaluated FOREGROUND_TOKENS for it
+    (about a short job's whole work). While any is, only the newest foreground cohort
+    (jobs first seen within COHORT_SECONDS of the newest) is served: a job submitted while
+    a campaign is decoding runs as if alone instead of at the pace of the whole batch,
+    and jobs that arrive together still decode together;
+  - the background is served by least attained service (tokens generated per sequence
+    so far, which needs no guess at a job's length): the least advanced jobs and those
+    close to them (at most twice as far plus CO_SCHEDULE_TOKENS), so they progress
+    together in large steps.
+On a CPU a step's time is its token count (4-5 ms a token here, prompt or output, from
+a handful per step on). Prompts run in chunks of at most `step_tokens` a step, so
+decoding sequences are never held up for long.
 
 A freed slot keeps the KV cells of its prompt: a later prompt that begins the same way (a
 job's regeneration round, the next job of a use case: same system prompt and brief)
@@ -53,6 +58,11 @@ CPU_STEP_TOKENS = 128
 # A job is served with the least advanced while its progress is at most twice theirs plus
 # this many tokens per sequence.
 CO_SCHEDULE_TOKENS = 8
+# A job is in the foreground until this many of its tokens (prompt or output) have been
+# evaluated: an e-mail subject job needs about 1,000 here, an ad-copy job over 3,000.
+FOREGROUND_TOKENS = 2048
+# Foreground jobs first seen within this long of each other form one cohort.
+COHORT_SECONDS = 1.0
 # Jobs whose progress is remembered (their later calls are the same job), newest kept.
 REMEMBERED_JOBS = 4096
 CANCEL_CHECK_SECONDS = 0.1
@@ -63,6 +73,21 @@ MIN_SHARED_PREFIX = 16
 
 class SequenceFailed(RuntimeError):
     pass
+
+
+@dataclass
+class _JobService:
+    """What the engine has done for one job so far."""
+
+    arrived: float
+    generated: int = 0
+    sequences: int = 0
+    evaluated: int = 0
+
+    @property
+    def progress(self) -> float:
+        """Tokens generated per sequence: what least attained service orders by."""
+        return self.generated / max(self.sequences, 1)
 
 
 @dataclass(eq=False)
@@ -148,8 +173,8 @@ class LlamaCppEngine(Backend):
         self._piece_buffer = ctypes.create_string_buffer(256)
         self._waiting: deque[_Sequence] = deque()
         self._calls = itertools.count()
-        # Each job's attained service: [tokens generated, sequences admitted].
-        self._progress: OrderedDict[str, list[int]] = OrderedDict()
+        # What each job has been served so far, by owner, most recently seen last.
+        self._jobs: OrderedDict[str, _JobService] = OrderedDict()
         # Free slots that still hold the KV cells of a prompt, oldest first: slot -> tokens.
         self._cached: dict[int, list[int]] = {}
         self._free_ids = list(range(self.max_sequences))
@@ -307,16 +332,15 @@ class LlamaCppEngine(Backend):
         self._waiting.extendleft(reversed(deferred))
 
     def _count_sequence(self, sequence: _Sequence) -> None:
-        progress = self._progress.setdefault(sequence.owner, [0, 0])
-        progress[1] += 1
-        self._progress.move_to_end(sequence.owner)
-        while len(self._progress) > REMEMBERED_JOBS:
-            self._progress.popitem(last=False)
+        self._job(sequence.owner).sequences += 1
+        self._jobs.move_to_end(sequence.owner)
+        while len(self._jobs) > REMEMBERED_JOBS:
+            self._jobs.popitem(last=False)
 
-    def _job_progress(self, owner: str) -> float:
-        """Tokens generated per sequence so far: what least attained service orders by."""
-        generated, sequences = self._progress.get(owner, (0, 0))
-        return generated / max(sequences, 1)
+    def _job(self, owner: str) -> _JobService:
+        if owner not in self._jobs:
+            self._jobs[owner] = _JobService(arrived=time.monotonic())
+        return self._jobs[owner]
 
     def _next_waiting(self) -> _Sequence:
         """The first waiting sequence of the call with the fewest sequences decoding."""
@@ -391,16 +415,14 @@ class LlamaCppEngine(Backend):
                 self._retire(sequence, "cancelled")
 
     def _plan(self) -> list[tuple[_Sequence, list[int]]]:
-        """This step's tokens: the jobs with the least progress and those close to it
-        (at most twice as far plus CO_SCHEDULE_TOKENS), least advanced first; each
+        """This step's tokens, for the jobs `_eligible` names, least advanced first: each
         decoding sequence's next token, and prompt chunks up to `step_tokens` in all."""
-        progress = {owner: self._job_progress(owner) for owner in {sequence.owner for sequence in self._active}}
-        reach = 2 * min(progress.values()) + CO_SCHEDULE_TOKENS
-        order = sorted(self._active, key=lambda sequence: (progress[sequence.owner], sequence.call, sequence.seq_id))
+        jobs = {sequence.owner: self._job(sequence.owner) for sequence in self._active}
+        eligible = self._eligible(jobs)
+        order = sorted((sequence for sequence in self._active if sequence.owner in eligible),
+                       key=lambda sequence: (jobs[sequence.owner].progress, sequence.call, sequence.seq_id))
         plan, prompt_room = [], self.step_tokens
         for sequence in order:
-            if progress[sequence.owner] > reach:
-                break
             if sequence.prefilled:
                 plan.append((sequence, sequence.generated[-1:]))
             elif prompt_room > 0:
@@ -408,6 +430,17 @@ class LlamaCppEngine(Backend):
                 plan.append((sequence, chunk))
                 prompt_room -= len(chunk)
         return plan
+
+    @staticmethod
+    def _eligible(jobs: dict[str, _JobService]) -> set[str]:
+        """The newest foreground cohort if there is a foreground job; else the least
+        advanced jobs and those close to them."""
+        foreground = {owner: job for owner, job in jobs.items() if job.evaluated < FOREGROUND_TOKENS}
+        if foreground:
+            newest = max(job.arrived for job in foreground.values())
+            return {owner for owner, job in foreground.items() if job.arrived >= newest - COHORT_SECONDS}
+        reach = 2 * min(job.progress for job in jobs.values()) + CO_SCHEDULE_TOKENS
+        return {owner for owner, job in jobs.items() if job.progress <= reach}
 
     def _fill_batch(self, plan: list[tuple[_Sequence, list[int]]]) -> list[tuple[_Sequence, int]]:
         """Put the step's tokens in the batch; logits for a sequence's last token where it
@@ -425,6 +458,7 @@ class LlamaCppEngine(Backend):
                 batch.logits[count] = draws and offset == len(tokens) - 1
                 count += 1
             sequence.position += len(tokens)
+            self._job(sequence.owner).evaluated += len(tokens)
             if draws:
                 rows.append((sequence, count - 1))
         batch.n_tokens = count
@@ -462,8 +496,7 @@ class LlamaCppEngine(Backend):
             self._retire(sequence, "stop")
             return
         sequence.generated.append(token)
-        if sequence.owner in self._progress:
-            self._progress[sequence.owner][0] += 1
+        self._job(sequence.owner).generated += 1
         sequence.pieces.append(self._piece(token))
         if sequence.item.stop:
             text = b"".join(sequence.pieces).decode("utf-8", "ignore")
