@@ -265,3 +265,16 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     plan = scheduler._plan()  # old just within reach: served too, after younger
     assert [sequence for sequence, _ in plan] == [*younger_job, *old_job]
     assert all(tokens == [7] for _, tokens in plan)
+
+
+def test_the_engine_keeps_what_it_served_each_job_across_its_calls(engine):
+    """A job's calls (first answers, then regeneration rounds) add up to one job's service,
+    dated from when the job was submitted."""
+    item = TextItem("Say hello.", None, None, max_new_tokens=4, owner="job-7", submitted_at=1234.5)
+    first, second = engine.run([item], {})[0], engine.run([item, item], {})
+    served = engine._jobs["job-7"]
+    assert served.arrived == 1234.5
+    assert (served.sequences, served.generated) == (3, first.new_tokens + sum(r.new_tokens for r in second))
+    # What the model ran for it: every token but each sequence's last is fed back, plus
+    # whatever of its prompts was not taken from cached cells.
+    assert served.evaluated >= served.generated - served.sequences

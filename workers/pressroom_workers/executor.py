@@ -236,7 +236,7 @@ class JobBatchExecutor:
         """In a step thread: the model call, and the calls it made (for metrics)."""
         try:
             results = self.runtime.execute([run.pending for run in group], cancelled=watch.cancelled_indexes,
-                                           owners=[str(run.job.pk) for run in group])
+                                           owners=[(str(run.job.pk), run.job.created_at.timestamp()) for run in group])
             return results, self.runtime.last_calls
         finally:
             connections.close_all()  # this thread's own (cancellation checks); the thread ends

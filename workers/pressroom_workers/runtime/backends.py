@@ -29,9 +29,11 @@ class TextItem:
     stop: tuple[str, ...] = ()
     # Few-shot turns shown before the prompt: (request, answer) pairs.
     examples: tuple[tuple[str, str], ...] = ()
-    # The job it is written for: an engine that schedules its own work serves jobs fairly
-    # (a job's regeneration rounds are new calls, not new jobs). Never part of the output.
+    # The job it is written for, and when that job was submitted (epoch seconds): an engine
+    # that schedules its own work serves jobs, not calls (a job's regeneration rounds are
+    # new calls of the same job), and knows which arrived late. Never part of the output.
     owner: str = ""
+    submitted_at: float | None = None
 
     def messages(self) -> list[dict[str, str]]:
         """The item as chat messages: system prompt, example turns, then the prompt."""

@@ -190,13 +190,14 @@ class ModelRuntime:
 
     # -- execution -----------------------------------------------------------
     def execute(self, requests: Sequence[RuntimeRequest], cancelled: Callable[[], set[int]] | None = None,
-                owners: Sequence[str] | None = None) -> list[Any]:
+                owners: Sequence[tuple[str, float]] | None = None) -> list[Any]:
         """Serve requests together; each entry of the result is the request's output
         or a RequestFailed. One failing group does not fail unrelated requests.
 
         `cancelled` names the requests whose jobs asked to stop; a model call is abandoned
         between steps once every request in it is cancelled (others in the call keep it going).
-        `owners` names each request's job, for engines that schedule jobs fairly."""
+        `owners` names each request's job and when it was submitted (epoch seconds), for
+        engines that schedule jobs rather than calls."""
         state = _Execution(cancelled or (lambda: set()))
         self._local.calls = state.calls
         groups, failures = self._group(requests, owners)
@@ -229,7 +230,7 @@ class ModelRuntime:
         return list(getattr(self._local, "calls", []))
 
     def _group(self, requests: Sequence[RuntimeRequest],
-               owners: Sequence[str] | None = None) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
+               owners: Sequence[tuple[str, float]] | None = None) -> tuple[dict[Any, _Group], dict[int, RequestFailed]]:
         groups: dict[Any, _Group] = {}
         failures: dict[int, RequestFailed] = {}
         for index, request in enumerate(requests):
@@ -240,7 +241,7 @@ class ModelRuntime:
                 continue
             for position, (alias, params, payload) in enumerate(expanded):
                 if owners and isinstance(payload, TextItem):
-                    payload = replace(payload, owner=owners[index])
+                    payload = replace(payload, owner=owners[index][0], submitted_at=owners[index][1])
                 key = (type(request).__name__, alias, tuple(sorted(params.items())))
                 groups.setdefault(key, _Group(alias, params)).items.append(_Item(index, position, payload))
         return groups, failures

@@ -12,9 +12,10 @@ Jobs are scheduled, not calls (an item's `owner` is its job; a job's regeneratio
 are new calls of the same job), in two classes, as a multi-level feedback queue does:
   - a job is in the foreground until the model has evaluated FOREGROUND_TOKENS for it
     (about a short job's whole work). While any is, only the newest foreground cohort
-    (jobs first seen within COHORT_SECONDS of the newest) is served: a job submitted while
-    a campaign is decoding runs as if alone instead of at the pace of the whole batch,
-    and jobs that arrive together still decode together;
+    (jobs submitted within COHORT_SECONDS of the newest: its items' `submitted_at`, else
+    when the engine first saw it) is served: a job submitted while a campaign is decoding
+    runs as if alone instead of at the pace of the whole batch, and jobs submitted
+    together still decode together;
   - the background is served by least attained service (tokens generated per sequence
     so far, which needs no guess at a job's length): the least advanced jobs and those
     close to them (at most twice as far plus CO_SCHEDULE_TOKENS), so they progress
@@ -79,6 +80,7 @@ class SequenceFailed(RuntimeError):
 class _JobService:
     """What the engine has done for one job so far."""
 
+    # When it was submitted (epoch seconds).
     arrived: float
     generated: int = 0
     sequences: int = 0
@@ -332,14 +334,14 @@ class LlamaCppEngine(Backend):
         self._waiting.extendleft(reversed(deferred))
 
     def _count_sequence(self, sequence: _Sequence) -> None:
-        self._job(sequence.owner).sequences += 1
+        self._job(sequence.owner, sequence.item.submitted_at).sequences += 1
         self._jobs.move_to_end(sequence.owner)
         while len(self._jobs) > REMEMBERED_JOBS:
             self._jobs.popitem(last=False)
 
-    def _job(self, owner: str) -> _JobService:
+    def _job(self, owner: str, submitted_at: float | None = None) -> _JobService:
         if owner not in self._jobs:
-            self._jobs[owner] = _JobService(arrived=time.monotonic())
+            self._jobs[owner] = _JobService(arrived=submitted_at or time.time())
         return self._jobs[owner]
 
     def _next_waiting(self) -> _Sequence:
