@@ -104,13 +104,10 @@ class LoopbackServer:
         self.process.wait(timeout=30)
 
 
-# Engine variants the benchmark knows: an engine name, llama.cpp with its unified KV
+# Engine variants the benchmark knows: an engine name, or llama.cpp with its unified KV
 # buffer (shared prompt prefixes evaluated once; sampled text then depends slightly on
-# what else is decoded, so it is not the default), or llama.cpp with whole steps (every
-# call may fill a step: no share kept for the first, so a late job decodes at the pace of
-# the batch).
-VARIANTS = {"llama.cpp-unified": {"engine": "llama.cpp", "kv_unified": True},
-            "llama.cpp-whole-steps": {"engine": "llama.cpp", "step_tokens": 384, "step_floor": 384}}
+# what else is decoded, so it is not the default).
+VARIANTS = {"llama.cpp-unified": {"engine": "llama.cpp", "kv_unified": True}}
 
 
 def engine_models(engine: str, base_url: str | None) -> str:
@@ -280,7 +277,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one brief per use case, the default engine only")
     parser.add_argument("--per-use-case", type=int, default=2)
     parser.add_argument("--engines", default=None,
-                        help="comma-separated (llama.cpp, llama.cpp-unified, llama.cpp-whole-steps, transformers, openai); "
+                        help="comma-separated (llama.cpp, llama.cpp-unified, transformers, openai); "
                              "default: every engine available")
     parser.add_argument("--late-after", type=float, default=3.0, help="seconds into the workload to submit the late job")
     args = parser.parse_args()

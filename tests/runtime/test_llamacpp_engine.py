@@ -230,8 +230,9 @@ def test_a_freed_slot_keeps_its_prompt_for_a_later_prompt_that_begins_the_same_w
 
 
 def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_jobs():
-    """The scheduling rule alone. Foreground jobs (fewer than FOREGROUND_TOKENS evaluated):
-    only the newest cohort is served. Background: the jobs within twice the least progress
+    """The scheduling rule alone. With a foreground job (fewer than FOREGROUND_TOKENS
+    evaluated), only the jobs submitted with the newest one are served, whatever their
+    class. Else, the jobs within twice the least progress
     (tokens generated per sequence) plus CO_SCHEDULE_TOKENS, least advanced first. Prompts
     in chunks of at most step_tokens in all."""
     from collections import OrderedDict
@@ -251,7 +252,7 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     scheduler._active = old_job + younger_job + [arriving]
     scheduler.step_tokens = 16
     scheduler._jobs = OrderedDict(
-        old=_JobService(arrived=0.0, generated=90, sequences=3, evaluated=FOREGROUND_TOKENS + 500),
+        old=_JobService(arrived=-10.0, generated=90, sequences=3, evaluated=FOREGROUND_TOKENS + 500),
         younger=_JobService(arrived=1.0, generated=20, sequences=2, evaluated=300),
         new=_JobService(arrived=30.0, sequences=1))
     assert scheduler._plan() == [(arriving, list(range(16)))]  # alone, the first chunk of its prompt
@@ -259,6 +260,9 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     assert [sequence for sequence, _ in scheduler._plan()] == [arriving, *younger_job]
     scheduler._active.remove(arriving)
     assert [sequence for sequence, _ in scheduler._plan()] == younger_job  # foreground first
+    scheduler._jobs["old"].arrived = 0.5  # submitted with it: served with it, though background
+    assert [sequence for sequence, _ in scheduler._plan()] == [*younger_job, *old_job]
+    scheduler._jobs["old"].arrived = -10.0
     scheduler._jobs["younger"].evaluated = FOREGROUND_TOKENS  # both background now
     assert [sequence for sequence, _ in scheduler._plan()] == younger_job  # old is 30 a sequence: too far ahead
     scheduler._jobs["old"].generated = 3 * (2 * 10 + CO_SCHEDULE_TOKENS)

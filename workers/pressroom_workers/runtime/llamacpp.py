@@ -11,11 +11,11 @@ from its own seeded generator: its text depends on its prompt and seed only.
 Jobs are scheduled, not calls (an item's `owner` is its job; a job's regeneration rounds
 are new calls of the same job), in two classes, as a multi-level feedback queue does:
   - a job is in the foreground until the model has evaluated FOREGROUND_TOKENS for it
-    (about a short job's whole work). While any is, only the newest foreground cohort
-    (jobs submitted within COHORT_SECONDS of the newest: its items' `submitted_at`, else
-    when the engine first saw it) is served: a job submitted while a campaign is decoding
-    runs as if alone instead of at the pace of the whole batch, and jobs submitted
-    together still decode together;
+    (about a short job's whole work). While any is, only its cohort is served: the jobs
+    submitted within COHORT_SECONDS of the newest foreground job (its items'
+    `submitted_at`, else when the engine first saw it), whatever their class. A job
+    submitted while a campaign is decoding runs as if alone instead of at the pace of the
+    whole batch, and jobs submitted together still decode together;
   - the background is served by least attained service (tokens generated per sequence
     so far, which needs no guess at a job's length): the least advanced jobs and those
     close to them (at most twice as far plus CO_SCHEDULE_TOKENS), so they progress
@@ -435,12 +435,12 @@ class LlamaCppEngine(Backend):
 
     @staticmethod
     def _eligible(jobs: dict[str, _JobService]) -> set[str]:
-        """The newest foreground cohort if there is a foreground job; else the least
+        """The cohort of the newest foreground job if there is one; else the least
         advanced jobs and those close to them."""
-        foreground = {owner: job for owner, job in jobs.items() if job.evaluated < FOREGROUND_TOKENS}
+        foreground = [job.arrived for job in jobs.values() if job.evaluated < FOREGROUND_TOKENS]
         if foreground:
-            newest = max(job.arrived for job in foreground.values())
-            return {owner for owner, job in foreground.items() if job.arrived >= newest - COHORT_SECONDS}
+            newest = max(foreground)
+            return {owner for owner, job in jobs.items() if job.arrived >= newest - COHORT_SECONDS}
         reach = 2 * min(job.progress for job in jobs.values()) + CO_SCHEDULE_TOKENS
         return {owner for owner, job in jobs.items() if job.progress <= reach}
 
