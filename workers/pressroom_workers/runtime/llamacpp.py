@@ -34,6 +34,7 @@ import ctypes
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 from collections import Counter, OrderedDict, deque
@@ -67,6 +68,7 @@ COHORT_SECONDS = 1.0
 # Jobs whose progress is remembered (their later calls are the same job), newest kept.
 REMEMBERED_JOBS = 4096
 CANCEL_CHECK_SECONDS = 0.1
+GIL_SWITCH_SECONDS = 0.001
 # Prompts that begin alike (one job's fields share its system prompt and brief) share the
 # KV cells of their common beginning when it is at least this long.
 MIN_SHARED_PREFIX = 16
@@ -173,6 +175,11 @@ class LlamaCppEngine(Backend):
         self.model_id = metadata.get("general.name", path.stem)
         self._formatter = self._chat_formatter(Jinja2ChatFormatter, metadata)
         self._piece_buffer = ctypes.create_string_buffer(256)
+        # Every token's text and whether it ends generation, read once: a ctypes call lets go
+        # of the GIL, and with a dozen executor threads about, taking it back can wait a
+        # thread switch (5 ms) each time; per token, that was most of a small step.
+        self._pieces = [self._piece(token) for token in range(self.n_vocab)]
+        self._ends = frozenset(token for token in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(self._vocab, token))
         self._waiting: deque[_Sequence] = deque()
         self._calls = itertools.count()
         # What each job has been served so far, by owner, most recently seen last.
@@ -187,6 +194,11 @@ class LlamaCppEngine(Backend):
         self.steps = 0
         self.peak_batch = 0
         self.shared_prompt_tokens = 0
+        # The scheduler thread lets go of the GIL inside llama_decode and numpy; the executor
+        # threads (reviews, database, cancellation checks) may then hold it up to a switch
+        # interval each time it wants it back. A shorter interval in this worker process
+        # keeps a small step from waiting longer than it computes.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._thread = threading.Thread(target=self._serve, name="pressroom-llamacpp", daemon=True)
         self._thread.start()
 
@@ -444,7 +456,7 @@ class LlamaCppEngine(Backend):
         reach = 2 * min(job.progress for job in jobs.values()) + CO_SCHEDULE_TOKENS
         return {owner for owner, job in jobs.items() if job.progress <= reach}
 
-    def _fill_batch(self, plan: list[tuple[_Sequence, list[int]]]) -> list[tuple[_Sequence, int]]:
+    def _fill_batch(self, plan: list[tuple[_Sequence, list[int]]]) -> list[_Sequence]:
         """Put the step's tokens in the batch; logits for a sequence's last token where it
         draws next (decoding, or the last chunk of its prompt)."""
         batch = self._batch
@@ -462,7 +474,7 @@ class LlamaCppEngine(Backend):
             sequence.position += len(tokens)
             self._job(sequence.owner).evaluated += len(tokens)
             if draws:
-                rows.append((sequence, count - 1))
+                rows.append(sequence)
         batch.n_tokens = count
         return rows
 
@@ -473,12 +485,16 @@ class LlamaCppEngine(Backend):
         for sequence, tokens in plan:
             sequence.model_seconds += seconds * len(tokens) / total
 
-    def _sample(self, rows: list[tuple[_Sequence, int]]) -> None:
+    def _sample(self, rows: list[_Sequence]) -> None:
+        """Each drawing sequence's next token, from its row of the step's logits (the rows
+        asked for, in batch order: one ctypes call for them all)."""
         self.steps += 1
         self.peak_batch = max(self.peak_batch, len(rows))
-        for sequence, row in rows:
+        if not rows:
+            return
+        every_row = np.ctypeslib.as_array(self._ll.llama_get_logits(self._ctx), shape=(len(rows), self.n_vocab))
+        for sequence, logits in zip(rows, every_row):
             sequence.peak_batch = max(sequence.peak_batch, len(rows))
-            logits = np.ctypeslib.as_array(self._ll.llama_get_logits_ith(self._ctx, row), shape=(self.n_vocab,))
             twins, sequence.twins = sequence.twins, []
             for twin in twins:
                 self._start_twin(sequence, twin, logits, len(rows))
@@ -494,12 +510,12 @@ class LlamaCppEngine(Backend):
         self._accept(twin, twin.sampler.pick(logits))
 
     def _accept(self, sequence: _Sequence, token: int) -> None:
-        if self._ll.llama_vocab_is_eog(self._vocab, token):
+        if token in self._ends:
             self._retire(sequence, "stop")
             return
         sequence.generated.append(token)
         self._job(sequence.owner).generated += 1
-        sequence.pieces.append(self._piece(token))
+        sequence.pieces.append(self._pieces[token])
         if sequence.item.stop:
             text = b"".join(sequence.pieces).decode("utf-8", "ignore")
             start = len(text) - len(text.lstrip())  # a stop before any text is not the end
