@@ -34,7 +34,6 @@ import ctypes
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
 from collections import Counter, OrderedDict, deque
@@ -68,7 +67,6 @@ COHORT_SECONDS = 1.0
 # Jobs whose progress is remembered (their later calls are the same job), newest kept.
 REMEMBERED_JOBS = 4096
 CANCEL_CHECK_SECONDS = 0.1
-GIL_SWITCH_SECONDS = 0.001
 # Prompts that begin alike (one job's fields share its system prompt and brief) share the
 # KV cells of their common beginning when it is at least this long.
 MIN_SHARED_PREFIX = 16
@@ -194,11 +192,6 @@ class LlamaCppEngine(Backend):
         self.steps = 0
         self.peak_batch = 0
         self.shared_prompt_tokens = 0
-        # The scheduler thread lets go of the GIL inside llama_decode and numpy; the executor
-        # threads (reviews, database, cancellation checks) may then hold it up to a switch
-        # interval each time it wants it back. A shorter interval in this worker process
-        # keeps a small step from waiting longer than it computes.
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._thread = threading.Thread(target=self._serve, name="pressroom-llamacpp", daemon=True)
         self._thread.start()
 
