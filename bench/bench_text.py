@@ -168,7 +168,11 @@ def run_engine(engine: str, briefs: list[dict], log_dir: Path, base_url: str | N
     worker = WorkerProcess(f"bench-text-{engine}", log_dir, queues="gpu.text,cpu", threads=WORKER_THREADS,
                            PRESSROOM_MODELS=engine_models(engine, base_url)).start(timeout=300)
     try:
-        _timed_job(access, "marketing.email_subject", LATE)  # loads the models: not timed
+        # Not timed: one job of each use case loads every model the workload touches (the
+        # recommendation's embedding model too), so no model loads inside the timed window.
+        for brief in {brief["use_case"]: brief for brief in briefs}.values():
+            _timed_job(access, brief["use_case"], brief["input"])
+        _timed_job(access, "marketing.email_subject", LATE)
         late_alone = _timed_job(access, "marketing.email_subject", LATE)
         adcopy = _timed_job(access, "marketing.ad_copy", ADCOPY)
         started = time.monotonic()
