@@ -2,6 +2,7 @@
 stops, continuous batching (a late sequence joins a running batch), and its place as the
 CPU default for text."""
 import threading
+import time
 
 import pytest
 import torch
@@ -269,6 +270,37 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     plan = scheduler._plan()  # old just within reach: served too, after younger
     assert [sequence for sequence, _ in plan] == [*younger_job, *old_job]
     assert all(tokens == [7] for _, tokens in plan)
+    # The newest job between two of its calls: meanwhile the others only decode.
+    scheduler._jobs["new"] = _JobService(arrived=30.0, sequences=1, left_at=time.monotonic())
+    prompting = resident("younger", 6, prompt=40, decoding=False)
+    scheduler._active.append(prompting)
+    plan = scheduler._plan()
+    assert prompting not in [sequence for sequence, _ in plan] and len(plan) == 5
+
+
+def test_the_last_free_slots_are_kept_for_a_newer_job():
+    """Paused sequences of older jobs keep their slots; the last free one (one in eight)
+    goes to a job of the newest cohort, not to another sequence of an older one."""
+    from collections import OrderedDict, deque
+
+    from pressroom_workers.runtime.llamacpp import _JobService, _Sequence
+
+    def waiting(owner: str, prompt: list[int]) -> _Sequence:
+        return _Sequence(item=TextItem("x", None, None, owner=owner), prompt=prompt, budget=8, sampler=None,
+                         owner=owner)
+
+    scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the admission rule, without a model
+    scheduler.max_sequences, scheduler._free_ids, scheduler._cached = 8, [7], {}
+    scheduler.shared_prompt_tokens = 0
+    scheduler._active = [_Sequence(item=None, prompt=[1], budget=8, sampler=None, owner="campaign", seq_id=i)
+                         for i in range(7)]
+    scheduler._jobs = OrderedDict(campaign=_JobService(arrived=100.0), older=_JobService(arrived=50.0),
+                                  late=_JobService(arrived=200.0))
+    older, late = waiting("older", [5, 6]), waiting("late", [8, 9])
+    scheduler._waiting = deque([older, late])
+    scheduler._admit()
+    assert late.seq_id == 7 and late in scheduler._active
+    assert list(scheduler._waiting) == [older]
 
 
 def test_the_engine_keeps_what_it_served_each_job_across_its_calls(engine):

@@ -64,6 +64,12 @@ CO_SCHEDULE_TOKENS = 8
 FOREGROUND_TOKENS = 2048
 # Foreground jobs first seen within this long of each other form one cohort.
 COHORT_SECONDS = 1.0
+# A job between two calls (its use case reviewing the last answers) still counts as
+# present for this long: the others do not take a long step in the gap.
+BETWEEN_CALLS_SECONDS = 0.25
+# Free slots only a job of the newest cohort may take: the older ones' paused sequences
+# hold theirs, and a late job must not wait for one of them to end.
+RESERVED_SLOTS_SHARE = 8  # one slot in eight
 # Jobs whose progress is remembered (their later calls are the same job), newest kept.
 REMEMBERED_JOBS = 4096
 CANCEL_CHECK_SECONDS = 0.1
@@ -85,6 +91,8 @@ class _JobService:
     generated: int = 0
     sequences: int = 0
     evaluated: int = 0
+    # When its last sequence ended (monotonic), for the gap between two of its calls.
+    left_at: float = float("-inf")
 
     @property
     def progress(self) -> float:
@@ -316,11 +324,17 @@ class LlamaCppEngine(Backend):
         instead of evaluating them (prompt evaluation is most of the work on a CPU); if the
         resident one has not evaluated that far yet, it waits a step."""
         deferred, admitted = [], {}
+        newest_resident = max((self._job(sequence.owner).arrived for sequence in self._active), default=float("-inf"))
+        reserved = self.max_sequences // RESERVED_SLOTS_SHARE
         while self._waiting and self._free_ids:
             upcoming = self._next_waiting()
             if upcoming.cancelled:
                 upcoming.finish_reason = "cancelled"
                 upcoming.done.set()
+                continue
+            arrived = self._job(upcoming.owner, upcoming.item.submitted_at).arrived
+            if len(self._free_ids) <= reserved and arrived < newest_resident - COHORT_SECONDS:
+                deferred.append(upcoming)  # the last free slots are kept for a newer job
                 continue
             leader = admitted.get(tuple(upcoming.prompt))
             if leader is not None:  # the same prompt: evaluated once, copied once it has run
@@ -423,12 +437,20 @@ class LlamaCppEngine(Backend):
 
     def _plan(self) -> list[tuple[_Sequence, list[int]]]:
         """This step's tokens, for the jobs `_eligible` names, least advanced first: each
-        decoding sequence's next token, and prompt chunks up to `step_tokens` in all."""
+        decoding sequence's next token, and prompt chunks up to `step_tokens` in all. If
+        they are between two calls, the others only decode (a prompt chunk is a long step)."""
         jobs = {sequence.owner: self._job(sequence.owner) for sequence in self._active}
-        eligible = self._eligible(jobs)
-        order = sorted((sequence for sequence in self._active if sequence.owner in eligible),
-                       key=lambda sequence: (jobs[sequence.owner].progress, sequence.call, sequence.seq_id))
-        plan, prompt_room = [], self.step_tokens
+        now = time.monotonic()
+        between_calls = {owner: job for owner, job in self._jobs.items()
+                         if owner not in jobs and now - job.left_at < BETWEEN_CALLS_SECONDS}
+        eligible = self._eligible({**jobs, **between_calls})
+        runnable = [sequence for sequence in self._active if sequence.owner in eligible]
+        prompt_room = self.step_tokens
+        if not runnable:
+            decoding = [sequence for sequence in self._active if sequence.prefilled]
+            runnable, prompt_room = (decoding, 0) if decoding else (self._active, self.step_tokens)
+        order = sorted(runnable, key=lambda sequence: (jobs[sequence.owner].progress, sequence.call, sequence.seq_id))
+        plan = []
         for sequence in order:
             if sequence.prefilled:
                 plan.append((sequence, sequence.generated[-1:]))
@@ -523,6 +545,7 @@ class LlamaCppEngine(Backend):
         sequence.finish_reason = reason
         sequence.text = (text if text is not None else b"".join(sequence.pieces).decode("utf-8", "ignore")).strip()
         self._active.remove(sequence)
+        self._job(sequence.owner).left_at = time.monotonic()
         self._free(sequence)
         self._release_twins(sequence)
         sequence.done.set()
