@@ -251,7 +251,7 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     arriving = resident("new", 5, prompt=40, decoding=False)
     scheduler = LlamaCppEngine.__new__(LlamaCppEngine)  # the rule, without a model
     scheduler._active = old_job + younger_job + [arriving]
-    scheduler.step_tokens = 16
+    scheduler.step_tokens, scheduler._just_left = 16, {}
     scheduler._jobs = OrderedDict(
         old=_JobService(arrived=-10.0, generated=90, sequences=3, evaluated=FOREGROUND_TOKENS + 500),
         younger=_JobService(arrived=1.0, generated=20, sequences=2, evaluated=300),
@@ -271,7 +271,8 @@ def test_each_step_serves_the_newest_foreground_cohort_else_the_least_advanced_j
     assert [sequence for sequence, _ in plan] == [*younger_job, *old_job]
     assert all(tokens == [7] for _, tokens in plan)
     # The newest job between two of its calls: meanwhile the others only decode.
-    scheduler._jobs["new"] = _JobService(arrived=30.0, sequences=1, left_at=time.monotonic())
+    scheduler._jobs["new"] = _JobService(arrived=30.0, sequences=1)
+    scheduler._just_left = {"new": time.monotonic()}
     prompting = resident("younger", 6, prompt=40, decoding=False)
     scheduler._active.append(prompting)
     plan = scheduler._plan()

@@ -91,8 +91,6 @@ class _JobService:
     generated: int = 0
     sequences: int = 0
     evaluated: int = 0
-    # When its last sequence ended (monotonic), for the gap between two of its calls.
-    left_at: float = float("-inf")
 
     @property
     def progress(self) -> float:
@@ -190,6 +188,8 @@ class LlamaCppEngine(Backend):
         self._calls = itertools.count()
         # What each job has been served so far, by owner, most recently seen last.
         self._jobs: OrderedDict[str, _JobService] = OrderedDict()
+        # Jobs whose last resident sequence ended lately (monotonic time): between two calls.
+        self._just_left: dict[str, float] = {}
         # Free slots that still hold the KV cells of a prompt, oldest first: slot -> tokens.
         self._cached: dict[int, list[int]] = {}
         self._free_ids = list(range(self.max_sequences))
@@ -441,9 +441,9 @@ class LlamaCppEngine(Backend):
         they are between two calls, the others only decode (a prompt chunk is a long step)."""
         jobs = {sequence.owner: self._job(sequence.owner) for sequence in self._active}
         now = time.monotonic()
-        between_calls = {owner: job for owner, job in self._jobs.items()
-                         if owner not in jobs and now - job.left_at < BETWEEN_CALLS_SECONDS}
-        eligible = self._eligible({**jobs, **between_calls})
+        self._just_left = {owner: left for owner, left in self._just_left.items()
+                           if now - left < BETWEEN_CALLS_SECONDS and owner not in jobs}
+        eligible = self._eligible({**jobs, **{owner: self._job(owner) for owner in self._just_left}})
         runnable = [sequence for sequence in self._active if sequence.owner in eligible]
         prompt_room = self.step_tokens
         if not runnable:
@@ -545,7 +545,7 @@ class LlamaCppEngine(Backend):
         sequence.finish_reason = reason
         sequence.text = (text if text is not None else b"".join(sequence.pieces).decode("utf-8", "ignore")).strip()
         self._active.remove(sequence)
-        self._job(sequence.owner).left_at = time.monotonic()
+        self._just_left[sequence.owner] = time.monotonic()
         self._free(sequence)
         self._release_twins(sequence)
         sequence.done.set()
