@@ -155,7 +155,7 @@ def _own_share(provenance: ModelProvenance, result: Any) -> ModelProvenance:
     if not isinstance(result, TextResult) or result.model_seconds is None:
         return provenance
     return replace(provenance, model_seconds=result.model_seconds,
-                               batch_size=result.batch_size or provenance.batch_size)
+                   batch_size=result.batch_size or provenance.batch_size)
 
 
 class ModelRuntime:
