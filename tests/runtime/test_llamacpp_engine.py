@@ -12,7 +12,7 @@ from pressroom.plugins import GenerateText
 from pressroom_workers.runtime import ModelRuntime
 from pressroom_workers.runtime.backends import TextItem
 from pressroom_workers.runtime.engines import text_engine_name
-from pressroom_workers.runtime.llamacpp import LlamaCppEngine
+from pressroom_workers.runtime.llamacpp import COHORT_SECONDS, LlamaCppEngine
 from pressroom_workers.runtime.sources import ModelSpec, resolve_source
 
 pytestmark = pytest.mark.models
@@ -186,12 +186,17 @@ def test_when_every_slot_is_taken_a_new_call_gets_the_next_free_one():
 def test_a_late_job_runs_alone_until_it_has_caught_up():
     """Least attained service by job: four long sequences of one job are well along when a
     short job arrives; it runs alone (its prompt in chunks, then its tokens) and finishes
-    in about its own number of steps, long before them; they all still finish."""
+    in about its own number of steps, long before them; they all still finish.
+
+    The long job was submitted well before (more than COHORT_SECONDS): otherwise the two
+    are one cohort, which decodes together by design, and on a fast machine 40 steps take
+    less than a second."""
     spec = ModelSpec.from_settings("text-default")
     engine = LlamaCppEngine(resolve_source(spec), torch.device("cpu"), torch.float32,
                             options={"max_sequences": 8, "step_tokens": 8})
+    submitted = time.time() - 10 * COHORT_SECONDS
     long_items = [TextItem(f"List the numbers from {start} to {start + 99}.", None, None, max_new_tokens=80,
-                           owner="long-job") for start in (1, 200, 400, 600)]
+                           owner="long-job", submitted_at=submitted) for start in (1, 200, 400, 600)]
     long_results, long_done = [], threading.Event()
     thread = threading.Thread(target=lambda: (long_results.extend(engine.run(long_items, {})), long_done.set()))
     thread.start()
