@@ -29,7 +29,8 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT / "workers")]),
            "PRESSROOM_API_THROTTLE_RATE": "1000000/min", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--config", "python:pressroom.gunicorn_conf",
+         "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
@@ -39,6 +40,7 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                _wait_until_idle(process.pid, deadline)
                 return process
         except httpx.HTTPError:
             time.sleep(0.3)
@@ -69,6 +71,22 @@ def _database_backends() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         return [row[0] for row in cursor.fetchall()]
+
+
+def _wait_until_idle(server_pid: int, deadline: float) -> None:
+    """One web worker answering does not mean all are ready: each loads the screening
+    models before it accepts (pressroom.gunicorn_conf), seconds of CPU that must not fall
+    inside the measured window. Wait until the server and its workers sit idle."""
+    def server_cpu() -> float:
+        return sum(_cpu_seconds(pid) for pid in [server_pid, *_children(server_pid)])
+
+    before = server_cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = server_cpu()
+        if now - before < 0.05:
+            return
+        before = now
 
 
 class CpuMeter:

@@ -6,6 +6,7 @@ in `jobs/services/artifacts.py`.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from pressroom.safety.screening import Screening, screen
 if TYPE_CHECKING:
     from pressroom.accounts.access import Access
     from pressroom.jobs.models import Job
+
+logger = logging.getLogger(__name__)
 
 POLICY_FIELDS = (
     "auto_approve", "toxicity_flag_thresholds", "toxicity_block_thresholds", "pii_actions", "banned_terms",
@@ -140,6 +143,18 @@ def request_checks() -> list:
     if pressroom_settings.SEMANTIC_INPUT_SCREENING == "worker":
         return [check for check in checks if check.name not in SEMANTIC_CHECKS]
     return checks
+
+
+def request_screening_warm_up() -> None:
+    """Load what screens job inputs in the request (the sentence encoder, the harm probe it
+    trains, the toxicity scorer) now: a fresh web process otherwise spends its first job
+    submission's seconds on it. Web workers call it before they accept requests."""
+    subject = Subject(text="Warm up the screening models before the first request.", use_case="warm-up",
+                      label="input.warm_up")
+    for screening in screen([subject], SafetyPolicy(), request_checks()):
+        for result in screening.results:
+            if result.error:
+                logger.warning("Screening warm-up: %s could not run (%s)", result.check, result.error)
 
 
 def job_input_screen(*, workspace: Workspace, use_case: UseCase, validated_input: dict, actor: Actor) -> InputScreening:

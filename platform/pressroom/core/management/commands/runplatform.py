@@ -32,7 +32,8 @@ def _worker(queues: str, name: str, loglevel: str, *, threads: int = 0) -> list[
 def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
     queues = pressroom_settings.QUEUES
     return {
-        "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--bind", bind,
+        "web": [sys.executable, "-m", "gunicorn", "pressroom.wsgi:application", "--config", "python:pressroom.gunicorn_conf",
+                "--bind", bind,
                 "--workers", "1", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", str(STOP_WAIT_SECONDS),
                 "--logger-class", "pressroom.core.logging.QuietPollingLogger"],
         "worker-text": _worker(queues["text"], "text", loglevel, threads=pressroom_settings.TEXT_WORKER_THREADS),
