@@ -69,6 +69,25 @@ def test_a_submission_answers_with_what_its_transaction_wrote_and_counted(api, w
     assert not [sql for sql in after_commit if sql.startswith("SELECT")], after_commit
 
 
+def test_a_submission_screens_under_the_policy_its_api_key_brought_along(api, workspace):
+    """The key's select brings its workspace's safety policy: no statement of its own, and
+    a change made a moment before is the one that judges the next submission."""
+    from django.db import connection
+
+    from pressroom.safety.services import safety_policy_update
+
+    assert api.post("/api/v1/jobs/", JOB, format="json").status_code == 201  # the policy row exists from here on
+    policy = safety_policy_update(access=Access.system(workspace), competitor_names=["Acme"])
+    statements = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)):
+        flagged = api.post("/api/v1/jobs/", {"use_case": "core.text", "input": {"prompt": "Softer than Acme"}}, format="json")
+    assert flagged.status_code == 201, flagged.content
+    assert not [sql for sql in statements if sql.startswith("SELECT") and 'FROM "safety_safetypolicy"' in sql], statements
+    assert flagged.json()["input_screening"]["decision"] == "flag"
+    verdicts = Job.objects.get(pk=flagged.json()["id"]).input_verdicts.all()
+    assert {verdict.policy_version for verdict in verdicts} == {policy.version}
+
+
 def test_idempotency_key_replays_or_conflicts(api):
     first = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")
     again = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")

@@ -153,7 +153,9 @@ def api_key_authenticate(token: str) -> ApiKey | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    key = ApiKey.objects.select_related("workspace").filter(prefix=parts[1]).first()
+    # The workspace's safety policy comes in the same select: every job submission screens
+    # its input under it, and this saves that request a round trip (safety_policy_get).
+    key = ApiKey.objects.select_related("workspace", "workspace__safety_policy").filter(prefix=parts[1]).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
         return None
     now = timezone.now()
