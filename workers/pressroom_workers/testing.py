@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from pressroom.core.management.commands.runplatform import worker_pool
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,7 +40,7 @@ class WorkerProcess:
         self.name = name
         self.queues = queues
         # 0: prefork with one pool process; N: a thread pool of N (as runplatform's text worker).
-        self.pool = ["--concurrency", str(threads), "--pool", "threads"] if threads else ["--concurrency", "1", "--pool", "prefork"]
+        self.pool = worker_pool(threads)
         self.log_path = log_dir / f"{name}.log"
         self.env = {
             **os.environ,

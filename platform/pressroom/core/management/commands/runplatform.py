@@ -21,12 +21,16 @@ from pressroom.conf import pressroom_settings
 STOP_WAIT_SECONDS = 5
 
 
+def worker_pool(threads: int = 0) -> list[str]:
+    """Celery pool options: a prefork worker with one pool process, or with `threads`, a
+    thread pool whose batches share the process's models (continuous batching across
+    batches). The test harness's workers (pressroom_workers.testing) run the same."""
+    return ["--concurrency", str(threads), "--pool", "threads"] if threads else ["--concurrency", "1", "--pool", "prefork"]
+
+
 def _worker(queues: str, name: str, loglevel: str, *, threads: int = 0) -> list[str]:
-    """A prefork worker with one pool process, or with `threads`, a thread pool whose
-    batches share the process's models (continuous batching across batches)."""
-    pool = ["--concurrency", str(threads), "--pool", "threads"] if threads else ["--concurrency", "1", "--pool", "prefork"]
     return [sys.executable, "-m", "celery", "-A", "pressroom_workers.app", "worker", "-Q", queues,
-            *pool, "-n", f"{name}@%h", "-l", loglevel]
+            *worker_pool(threads), "-n", f"{name}@%h", "-l", loglevel]
 
 
 def programs(bind: str, loglevel: str = "INFO") -> dict[str, list[str]]:
