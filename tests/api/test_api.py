@@ -88,6 +88,20 @@ def test_a_submission_screens_under_the_policy_its_api_key_brought_along(api, wo
     assert {verdict.policy_version for verdict in verdicts} == {policy.version}
 
 
+def test_a_workspace_read_with_its_policy_sees_a_change_made_through_it():
+    """Within one request the key's workspace carries its policy: a change made through
+    that request's access is what it reads afterwards, not the policy it was loaded with."""
+    from pressroom.accounts.models import Workspace
+    from pressroom.safety.services import safety_policy_get, safety_policy_update
+
+    workspace = Workspace.objects.create(slug="policy-cache", name="Policy cache")
+    safety_policy_get(workspace=workspace)
+    loaded = Workspace.objects.select_related("safety_policy").get(pk=workspace.pk)
+    changed = safety_policy_update(access=Access.system(loaded), banned_terms=["cheap"])
+    assert safety_policy_get(workspace=loaded).version == changed.version
+    assert safety_policy_get(workspace=loaded).banned_terms == ["cheap"]
+
+
 def test_idempotency_key_replays_or_conflicts(api):
     first = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")
     again = api.post("/api/v1/jobs/", JOB, format="json", HTTP_IDEMPOTENCY_KEY="order-42")

@@ -81,6 +81,8 @@ def safety_policy_update(*, access: Access, **changes: Any) -> SafetyPolicy:
     except ValidationError as error:
         raise InputInvalid("The safety policy is invalid.", error.message_dict) from error
     policy.save()
+    if isinstance(workspace, Workspace):
+        _POLICY_RELATION.set_cached_value(workspace, policy)  # what this request reads from here on
     audit_record(
         workspace_id=workspace.pk, action="workspace.policy_changed", object_type="safety_policy",
         object_id=policy.pk, actor=access.actor, data={"version": policy.version, "before": before, "after": changes},
