@@ -48,10 +48,11 @@ class InputBlocked(InputInvalid):
 
 def safety_policy_get(*, workspace: Workspace | int) -> SafetyPolicy:
     """The workspace's policy (made with the defaults on first use). A workspace read with
-    `select_related("safety_policy")` (an API key's) answers without a query."""
+    `select_related("safety_policy")` (an API key's) answers without a query; an unsaved
+    policy pointing at it (the admin's add form) is not its policy."""
     if isinstance(workspace, Workspace) and _POLICY_RELATION.is_cached(workspace):
         policy = _POLICY_RELATION.get_cached_value(workspace)
-        if policy is not None:
+        if policy is not None and policy.pk is not None:
             return policy
     workspace_id = workspace.pk if isinstance(workspace, Workspace) else workspace
     policy, _ = SafetyPolicy.objects.get_or_create(workspace_id=workspace_id)
