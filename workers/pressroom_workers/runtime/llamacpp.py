@@ -323,6 +323,8 @@ class LlamaCppEngine(Backend):
         or like one whose cells a free slot still holds, takes that prefix's KV cells
         instead of evaluating them (prompt evaluation is most of the work on a CPU); if the
         resident one has not evaluated that far yet, it waits a step."""
+        if not (self._waiting and self._free_ids):
+            return  # the usual step: nothing to admit, so no scan of the resident jobs
         deferred, admitted = [], {}
         newest_resident = max((self._job(sequence.owner).arrived for sequence in self._active), default=float("-inf"))
         reserved = self.max_sequences // RESERVED_SLOTS_SHARE
