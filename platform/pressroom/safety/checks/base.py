@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,6 +11,11 @@ SEVERITY = {"pass": 0, "flag": 1, "block": 2}
 # Labels of an image artifact's text subjects.
 IMAGE_PROMPT = "image prompt"
 TYPESET_TEXT = "typeset text"
+# Checks load their models on first use, in the threads that screening runs them in side
+# by side. Two loaders importing scikit-learn at once can deadlock in Python's import
+# system (seen in a fresh web worker: ImportError "partially initialized module
+# 'sklearn.svm._base'", and both checks failed closed), so models load one at a time.
+MODEL_LOADING = threading.RLock()
 
 
 def worst_decision(decisions: list[str]) -> str:

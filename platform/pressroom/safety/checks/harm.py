@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
+from pressroom.safety.checks.base import MODEL_LOADING, CheckResult, Evidence, SafetyCheck, Subject, worst_decision
 from pressroom.safety.models import HARM_CATEGORIES
 from pressroom.safety.semantic import (
     SentenceEncoder,
@@ -126,14 +125,13 @@ def training_rows(exemplar_files: list[dict]) -> tuple[list[str], list[str]]:
 
 _probe: HarmProbe | None = None
 _probe_encoder: SentenceEncoder | None = None
-_probe_lock = threading.Lock()
 
 
 def current_harm_probe() -> HarmProbe:
     """Trained once per process (about two seconds), again if the encoder changes."""
     global _probe, _probe_encoder
     encoder = current_sentence_encoder()
-    with _probe_lock:
+    with MODEL_LOADING:
         if _probe is None or _probe_encoder is not encoder:
             _probe = HarmProbe(encoder, load_exemplars())
             _probe_encoder = encoder

