@@ -108,11 +108,11 @@ def test_verify_finds_deleted_and_reordered_events(workspace):
 
 def test_verify_finds_swapped_events(workspace):
     record(workspace, 4)
-    tamper(
-        "UPDATE audit_auditevent SET sequence = -sequence WHERE workspace_id = %s AND sequence IN (2, 3);"
-        "UPDATE audit_auditevent SET sequence = CASE sequence WHEN -2 THEN 3 ELSE 2 END "
-        "WHERE workspace_id = %s AND sequence IN (-2, -3)", [workspace.pk, workspace.pk],
-    )
+    # Two statements, two calls: with server-side binding a parameterised execute is one statement.
+    tamper("UPDATE audit_auditevent SET sequence = -sequence WHERE workspace_id = %s AND sequence IN (2, 3)",
+           [workspace.pk])
+    tamper("UPDATE audit_auditevent SET sequence = CASE sequence WHEN -2 THEN 3 ELSE 2 END "
+           "WHERE workspace_id = %s AND sequence IN (-2, -3)", [workspace.pk])
     report = audit_chain_verify(workspace_id=workspace.pk)
     assert (report.problem.sequence, report.problem.kind) == (2, "reordered")
 
