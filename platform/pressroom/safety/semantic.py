@@ -111,6 +111,8 @@ def install_sentence_encoder(encoder: SentenceEncoder | None) -> None:
 def current_sentence_encoder() -> SentenceEncoder:
     """Loaded once per process, on first use (a web process that never screens text never loads it)."""
     global _encoder
+    if _encoder is not None:  # every screening asks: no lock once it is loaded
+        return _encoder
     with MODEL_LOADING:
         if _encoder is None:
             _encoder = OnnxSentenceEncoder(encoder_folder())

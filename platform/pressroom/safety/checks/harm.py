@@ -68,6 +68,7 @@ class HarmProbe:
     def __init__(self, encoder: SentenceEncoder, exemplars: list[dict]) -> None:
         from sklearn.linear_model import LogisticRegression
 
+        self.encoder = encoder
         texts, labels = training_rows(exemplars)
         vectors = exemplar_vectors(texts, encoder)
         self.model = LogisticRegression(C=PROBE_C, class_weight=class_weights(labels), max_iter=5000).fit(vectors, labels)
@@ -124,17 +125,18 @@ def training_rows(exemplar_files: list[dict]) -> tuple[list[str], list[str]]:
 
 
 _probe: HarmProbe | None = None
-_probe_encoder: SentenceEncoder | None = None
 
 
 def current_harm_probe() -> HarmProbe:
     """Trained once per process (about two seconds), again if the encoder changes."""
-    global _probe, _probe_encoder
+    global _probe
     encoder = current_sentence_encoder()
+    probe = _probe
+    if probe is not None and probe.encoder is encoder:  # trained already: no lock
+        return probe
     with MODEL_LOADING:
-        if _probe is None or _probe_encoder is not encoder:
+        if _probe is None or _probe.encoder is not encoder:
             _probe = HarmProbe(encoder, load_exemplars())
-            _probe_encoder = encoder
         return _probe
 
 
