@@ -135,8 +135,7 @@ class _EmbeddingCache:
         self.items: OrderedDict[str, np.ndarray] = OrderedDict()
         self.lock = threading.Condition()
         self.queued: dict[str, None] = {}  # waiting for the next encode, in arrival order
-        self.encoding: set[str] = set()  # in the encode running now
-        self.busy = False
+        self.encoding: set[str] = set()  # in the encode running now (empty: none runs)
 
     def clear(self) -> None:
         with self.lock:
@@ -151,7 +150,7 @@ class _EmbeddingCache:
                 if not missing:
                     break
                 self.queued.update(dict.fromkeys(t for t in missing if t not in self.encoding))
-                if self.busy:
+                if self.encoding:
                     self.lock.wait()
                 else:
                     encoded = self._encode_queued(encoder)
@@ -165,13 +164,13 @@ class _EmbeddingCache:
         """Encode everything queued, with the lock released for the model call; the new
         vectors are kept (the oldest beyond `size` dropped) and returned."""
         batch, self.queued = list(self.queued), {}
-        self.busy, self.encoding = True, set(batch)
+        self.encoding = set(batch)
         self.lock.release()
         try:
             vectors = encoder.encode(batch)
         finally:
             self.lock.acquire()
-            self.busy, self.encoding = False, set()
+            self.encoding = set()
             self.lock.notify_all()
         encoded = dict(zip(batch, vectors))
         self.items.update(encoded)

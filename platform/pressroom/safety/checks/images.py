@@ -10,6 +10,8 @@ _classifier = None
 
 def _nsfw_classifier():
     global _classifier
+    if _classifier is not None:  # no lock once it is loaded
+        return _classifier
     with MODEL_LOADING:
         if _classifier is None:
             # Imported on first use: web processes that never screen images never load it.

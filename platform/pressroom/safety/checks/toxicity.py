@@ -77,6 +77,8 @@ def install_toxicity_scorer(scorer: ToxicityScorer, note: str = "") -> None:
 
 def current_toxicity_scorer() -> ToxicityScorer:
     global _scorer
+    if _scorer is not None:  # every screening asks: no lock once it is loaded
+        return _scorer
     with MODEL_LOADING:
         if _scorer is None:
             _scorer = ProfanityBaselineScorer()
